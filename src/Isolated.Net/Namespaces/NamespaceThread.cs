@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using Isolated.Net.Interop;
+
+namespace Isolated.Net.Namespaces;
+
+// The dedicated thread of one namespace. It enters the namespace once (unshare or setns), then pumps
+// work items until stopped. It is never handed back to a pool: the kernel ties namespace membership to
+// the thread, so a pooled thread would carry the namespace into unrelated work.
+internal sealed class NamespaceThread
+{
+    // tid → thread, for the leak detector: these threads are allowed to sit in a foreign namespace.
+    private static readonly ConcurrentDictionary<int, NamespaceThread> s_live = new();
+
+    // Threads that finished pumping but may still be listed in /proc/self/task for a moment.
+    private static readonly ConcurrentDictionary<int, bool> s_retired = new();
+
+    [ThreadStatic]
+    private static NamespaceThread? t_current;
+
+    private readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
+    private readonly HashSet<IFailable> _pending = [];
+    private readonly Thread _thread;
+    private readonly NamespaceSynchronizationContext _context;
+    private bool _stopping;
+    private bool _busy;
+
+    private NamespaceThread(string name)
+    {
+        _context = new NamespaceSynchronizationContext(this);
+        _thread = new Thread(Pump, maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = name,
+        };
+    }
+
+    /// <summary>Kernel thread id; valid once started.</summary>
+    public int Tid { get; private set; }
+
+    public string Name => _thread.Name!;
+
+    public bool IsCurrent => t_current == this;
+
+    public static NamespaceThread? Current => t_current;
+
+    public static bool IsNamespaceThread(int tid) => s_live.ContainsKey(tid) || s_retired.ContainsKey(tid);
+
+    /// <summary>Forgets retired threads that are no longer listed in /proc/self/task.</summary>
+    public static void PruneRetired(IReadOnlySet<int> presentTids)
+    {
+        foreach (var tid in s_retired.Keys)
+        {
+            if (!presentTids.Contains(tid))
+            {
+                s_retired.TryRemove(tid, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the thread and runs <paramref name="enter"/> on it first (unshare or setns). If entering
+    /// fails, the thread ends and the exception is rethrown here with its original stack.
+    /// </summary>
+    public static (NamespaceThread Thread, T Entered) Start<T>(string name, Func<T> enter)
+    {
+        RuntimeWarmup.EnsureRootThreads();
+        var thread = new NamespaceThread(name);
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        using var started = new ManualResetEventSlim();
+        thread._thread.UnsafeStart(() =>
+        {
+            thread.Tid = Interop.Interop.GetTid();
+            try
+            {
+                result = enter();
+            }
+            catch (Exception ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+            if (failure is null)
+            {
+                s_live[thread.Tid] = thread;
+            }
+            started.Set();
+            if (failure is null)
+            {
+                thread.Pump();
+            }
+        });
+        started.Wait();
+        if (failure is not null)
+        {
+            thread._thread.Join();
+            failure.Throw();
+        }
+        return (thread, result);
+    }
+
+    public void Post(SendOrPostCallback callback, object? state)
+    {
+        lock (_queue)
+        {
+            if (_stopping)
+            {
+                throw new ObjectDisposedException(Name, "The network namespace was disposed; its thread no longer runs work.");
+            }
+            _queue.Enqueue((callback, state));
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queue);
+            }
+        }
+    }
+
+    // Same as Post, but returns false instead of throwing once stopped (continuations after dispose).
+    public bool TryPost(SendOrPostCallback callback, object? state)
+    {
+        lock (_queue)
+        {
+            if (_stopping)
+            {
+                return false;
+            }
+            _queue.Enqueue((callback, state));
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queue);
+            }
+            return true;
+        }
+    }
+
+    public void Track(IFailable operation)
+    {
+        lock (_queue)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            _pending.Add(operation);
+        }
+    }
+
+    public void Untrack(IFailable operation)
+    {
+        lock (_queue)
+        {
+            _pending.Remove(operation);
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting work. Queued items and async bodies still awaiting fail with
+    /// ObjectDisposedException. Joins the thread unless it is busy in a body (a hung body must not
+    /// hang Dispose) or it is the calling thread.
+    /// </summary>
+    public void Stop()
+    {
+        bool join;
+        lock (_queue)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+            _stopping = true;
+            join = !_busy;
+            Monitor.Pulse(_queue);
+        }
+        if (join && !IsCurrent)
+        {
+            _thread.Join();
+        }
+    }
+
+    private void Pump()
+    {
+        t_current = this;
+        SynchronizationContext.SetSynchronizationContext(_context);
+        try
+        {
+            while (true)
+            {
+                (SendOrPostCallback Callback, object? State) item;
+                lock (_queue)
+                {
+                    _busy = false;
+                    while (_queue.Count == 0 && !_stopping)
+                    {
+                        Monitor.Wait(_queue);
+                    }
+                    if (_stopping)
+                    {
+                        break;
+                    }
+                    item = _queue.Dequeue();
+                    _busy = true;
+                }
+                item.Callback(item.State);
+                if (SynchronizationContext.Current != _context)
+                {
+                    SynchronizationContext.SetSynchronizationContext(_context);
+                }
+            }
+        }
+        finally
+        {
+            s_retired[Tid] = true;
+            s_live.TryRemove(Tid, out _);
+            t_current = null;
+            FailRemaining();
+        }
+    }
+
+    private void FailRemaining()
+    {
+        List<IFailable> pending;
+        lock (_queue)
+        {
+            pending = [.. _pending];
+            _pending.Clear();
+            foreach (var (callback, state) in _queue)
+            {
+                if (state is IFailable failable)
+                {
+                    pending.Add(failable);
+                }
+            }
+            _queue.Clear();
+        }
+        var error = new ObjectDisposedException(Name, "The network namespace was disposed while this work was still queued or awaiting.");
+        foreach (var operation in pending)
+        {
+            operation.Fail(error);
+        }
+    }
+
+    internal interface IFailable
+    {
+        void Fail(Exception error);
+    }
+}

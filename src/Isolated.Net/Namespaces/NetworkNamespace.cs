@@ -1,0 +1,436 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using Isolated.Net.Interop;
+using Isolated.Net.Namespaces;
+using Tmds.Linux;
+using static Isolated.Net.Interop.Interop;
+
+namespace Isolated.Net;
+
+/// <summary>
+/// A Linux network namespace with its own dedicated thread. <see cref="Create()"/> makes an anonymous
+/// namespace held only by a file descriptor (and that thread): when both are gone — on dispose, or when
+/// the process dies, even by SIGKILL — the kernel frees it and everything inside it. Code runs inside
+/// through <see cref="Run(Action, CancellationToken)"/> and <see cref="RunAsync(Func{Task}, CancellationToken)"/>;
+/// sockets and HTTP clients bound to the namespace can be made from any thread.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
+{
+    /// <summary>Where iproute2 keeps named namespaces; <c>ip netns exec NAME</c> looks here.</summary>
+    public const string NamedNamespaceDirectory = "/run/netns";
+
+    private readonly NamespaceThread _thread;
+    private readonly NamespaceHandle _handle;
+    private readonly string? _mountPath;
+    private int _disposed;
+
+    private NetworkNamespace(NamespaceThread thread, NamespaceHandle handle, string? name, string? mountPath, bool isOwned, ulong? cookie)
+    {
+        _thread = thread;
+        _handle = handle;
+        _mountPath = mountPath;
+        Name = name;
+        IsOwned = isOwned;
+        Cookie = cookie;
+        (Device, Inode) = FileIdentity(handle.Fd, "reading the namespace inode (fstat)");
+    }
+
+    /// <summary>The name under /run/netns for named namespaces; null for anonymous ones.</summary>
+    public string? Name { get; }
+
+    /// <summary>The nsfs inode number: the namespace's identity, as <c>readlink /proc/PID/ns/net</c> shows it.</summary>
+    public ulong Inode { get; }
+
+    /// <summary>The nsfs device number; together with <see cref="Inode"/> it identifies the namespace uniquely.</summary>
+    public ulong Device { get; }
+
+    /// <summary>The kernel's 64-bit namespace cookie (SO_NETNS_COOKIE), never reused; null on kernels before 5.14.</summary>
+    public ulong? Cookie { get; }
+
+    /// <summary>True when this object created the namespace (dispose removes it); false for opened ones.</summary>
+    public bool IsOwned { get; }
+
+    /// <summary>Kernel thread id of the namespace thread.</summary>
+    public int ThreadId => _thread.Tid;
+
+    /// <summary>
+    /// A path other processes can use to enter the namespace while it lives, e.g.
+    /// <c>nsenter --net=/proc/PID/task/TID/ns/net</c>.
+    /// </summary>
+    public string ProcPath => string.Create(CultureInfo.InvariantCulture, $"/proc/{Environment.ProcessId}/task/{_thread.Tid}/ns/net");
+
+    /// <summary>True when the calling thread is this namespace's thread.</summary>
+    public bool IsCurrentThread => _thread.IsCurrent;
+
+    internal NamespaceHandle Handle => _handle;
+
+    /// <summary>
+    /// Creates an anonymous network namespace with loopback up. Nothing appears in /run/netns; the
+    /// kernel frees the namespace once this object is disposed or the process exits.
+    /// </summary>
+    /// <exception cref="InsufficientPrivilegesException">The process lacks CAP_SYS_ADMIN.</exception>
+    public static NetworkNamespace Create() => CreateCore(name: null);
+
+    /// <summary>
+    /// Creates a namespace that is also bind-mounted at /run/netns/<paramref name="name"/>, so
+    /// <c>ip netns exec NAME ...</c> works while it lives. Dispose unmounts and removes it; after a
+    /// crash the reaper does. Prefer <see cref="Create()"/> unless you need to look inside by hand.
+    /// </summary>
+    /// <param name="name">The /run/netns name: 1–255 bytes, no '/', not '.' or '..'.</param>
+    /// <exception cref="ArgumentException">The name is not a valid file name.</exception>
+    /// <exception cref="NameInUseException">A namespace of that name exists.</exception>
+    public static NetworkNamespace Create(string name)
+    {
+        ValidateName(name);
+        return CreateCore(name);
+    }
+
+    /// <summary>
+    /// Opens an existing namespace: a name under /run/netns, or a path (anything containing '/') such
+    /// as <c>/proc/1234/ns/net</c>. The namespace is not owned: dispose leaves it in place.
+    /// </summary>
+    /// <param name="nameOrPath">A /run/netns name or an nsfs path.</param>
+    public static NetworkNamespace Open(string nameOrPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
+        string? name = null;
+        string path = nameOrPath;
+        if (!nameOrPath.Contains('/', StringComparison.Ordinal))
+        {
+            ValidateName(nameOrPath);
+            name = nameOrPath;
+            path = Path.Combine(NamedNamespaceDirectory, nameOrPath);
+        }
+        return OpenCore(path, name, $"opening network namespace '{nameOrPath}'");
+    }
+
+    /// <summary>Opens the network namespace process <paramref name="pid"/> lives in. Not owned.</summary>
+    /// <param name="pid">A process id.</param>
+    public static NetworkNamespace OpenProcess(int pid)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
+        return OpenCore(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/ns/net"), null, $"opening the network namespace of process {pid}");
+    }
+
+    /// <summary>Runs <paramref name="body"/> on the namespace thread and waits for it.</summary>
+    /// <param name="body">The code to run inside.</param>
+    /// <param name="cancellationToken">Cancels the call while the body is still queued; a started body runs to its end.</param>
+    public void Run(Action body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        Run<object?>(() =>
+        {
+            body();
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="body"/> on the namespace thread and returns its result.</summary>
+    /// <param name="body">The code to run inside.</param>
+    /// <param name="cancellationToken">Cancels the call while the body is still queued; a started body runs to its end.</param>
+    /// <typeparam name="T">The result type.</typeparam>
+    public T Run<T>(Func<T> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_thread.IsCurrent)
+        {
+            return body();
+        }
+        return new NamespaceOperation<T>(_thread, body, null, cancellationToken).Queue().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Runs an async body on the namespace thread. Its await continuations come back to that thread
+    /// (unless it uses ConfigureAwait(false)), so the whole body stays inside the namespace.
+    /// </summary>
+    /// <param name="body">The code to run inside.</param>
+    /// <param name="cancellationToken">Cancels the call while the body is still queued; a started body runs to its end.</param>
+    public Task RunAsync(Func<Task> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return RunAsync<object?>(async () =>
+        {
+            await body().ConfigureAwait(true);
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>Runs an async body on the namespace thread and returns its result.</summary>
+    /// <param name="body">The code to run inside.</param>
+    /// <param name="cancellationToken">Cancels the call while the body is still queued; a started body runs to its end.</param>
+    /// <typeparam name="T">The result type.</typeparam>
+    public Task<T> RunAsync<T>(Func<Task<T>> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_thread.IsCurrent)
+        {
+            return body();
+        }
+        return new NamespaceOperation<T>(_thread, null, body, cancellationToken).Queue();
+    }
+
+    /// <summary>
+    /// Creates a socket inside the namespace (the socket() call happens on the namespace thread; a
+    /// socket's namespace is fixed then). The socket can be used from any thread afterwards.
+    /// </summary>
+    /// <param name="addressFamily">The address family.</param>
+    /// <param name="socketType">The socket type.</param>
+    /// <param name="protocolType">The protocol.</param>
+    public Socket CreateSocket(AddressFamily addressFamily, SocketType socketType, ProtocolType protocolType) =>
+        Run(() => new Socket(addressFamily, socketType, protocolType));
+
+    /// <summary>Creates a TCP socket inside the namespace, bound to <paramref name="endpoint"/> and listening.</summary>
+    /// <param name="endpoint">Where to listen, e.g. <c>new IPEndPoint(IPAddress.Loopback, 8080)</c>; port 0 picks one.</param>
+    /// <param name="backlog">The accept backlog.</param>
+    public Socket Listen(IPEndPoint endpoint, int backlog = 512)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return Run(() =>
+        {
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(endpoint);
+                socket.Listen(backlog);
+                return socket;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        });
+    }
+
+    /// <summary>
+    /// Creates and starts a <see cref="TcpListener"/> inside the namespace. Do not Stop() and Start()
+    /// it again: TcpListener makes a new socket on restart, in whatever namespace the caller is in.
+    /// </summary>
+    /// <param name="endpoint">Where to listen; port 0 picks one.</param>
+    public TcpListener CreateTcpListener(IPEndPoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return Run(() =>
+        {
+            var listener = new TcpListener(endpoint);
+            listener.Start();
+            return listener;
+        });
+    }
+
+    /// <summary>
+    /// An <see cref="HttpMessageHandler"/> whose connections are opened from sockets made inside this
+    /// namespace, so it works from any thread (thread pool, ConfigureAwait(false), BCL internals).
+    /// </summary>
+    public SocketsHttpHandler CreateHttpMessageHandler() => new()
+    {
+        UseProxy = false,
+        ConnectCallback = ConnectAsync,
+    };
+
+    /// <summary>An <see cref="HttpClient"/> over <see cref="CreateHttpMessageHandler"/>: its connections start inside the namespace.</summary>
+    public HttpClient CreateHttpClient() => new(CreateHttpMessageHandler(), disposeHandler: true);
+
+    /// <summary>
+    /// Connects a TCP stream from inside the namespace to <paramref name="host"/>:<paramref name="port"/>.
+    /// Host names are resolved first (through the process's resolver), then each address is tried.
+    /// </summary>
+    /// <param name="host">An IP address or host name.</param>
+    /// <param name="port">The TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    public async Task<Socket> ConnectTcpAsync(string host, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        IPAddress[] addresses = IPAddress.TryParse(host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = CreateSocket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.NoDelay = true;
+                await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                last = ex;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    /// <summary>Releases the namespace: stops its thread, closes its fd, unmounts a named one.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _thread.Stop();
+        if (_mountPath is not null)
+        {
+            NamedNamespaces.Remove(_mountPath);
+        }
+        _handle.Dispose();
+    }
+
+    /// <summary>Same as <see cref="Dispose"/>: closing fds is fast, so nothing is awaited.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"netns {(Name is null ? "(anonymous)" : "'" + Name + "'")} net:[{Inode}]");
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = await ConnectTcpAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    private static NetworkNamespace CreateCore(string? name)
+    {
+        string? mountPath = null;
+        if (name is not null)
+        {
+            mountPath = NamedNamespaces.Reserve(name);
+        }
+        try
+        {
+            var (thread, entered) = NamespaceThread.Start(ThreadName(name), () =>
+            {
+                CheckIo(LibC.unshare(CLONE_NEWNET), "creating a network namespace (unshare CLONE_NEWNET)");
+                var handle = OpenNamespaceFd("/proc/thread-self/ns/net", "opening /proc/thread-self/ns/net");
+                try
+                {
+                    SetLoopbackUp();
+                    if (mountPath is not null)
+                    {
+                        NamedNamespaces.BindCurrentThread(mountPath, name!);
+                    }
+                    return (handle, ReadCookie());
+                }
+                catch
+                {
+                    handle.Dispose();
+                    throw;
+                }
+            });
+            return new NetworkNamespace(thread, entered.handle, name, mountPath, isOwned: true, entered.Item2);
+        }
+        catch
+        {
+            if (mountPath is not null)
+            {
+                NamedNamespaces.Remove(mountPath);
+            }
+            throw;
+        }
+    }
+
+    private static NetworkNamespace OpenCore(string path, string? name, string operation)
+    {
+        var handle = OpenNamespaceFd(path, operation);
+        try
+        {
+            var (thread, cookie) = NamespaceThread.Start(ThreadName(name), () =>
+            {
+                CheckIo(LibC.setns(handle.Fd, CLONE_NEWNET), $"{operation} (setns)");
+                return ReadCookie();
+            });
+            return new NetworkNamespace(thread, handle, name, mountPath: null, isOwned: false, cookie);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static NamespaceHandle OpenNamespaceFd(string path, string operation)
+    {
+        int fd = Interop.Interop.Open(path, LibC.O_RDONLY);
+        if (fd < 0)
+        {
+            throw ErrorFromLastErrno(operation);
+        }
+        return new NamespaceHandle(fd);
+    }
+
+    // Equivalent to: ip link set lo up
+    private static unsafe void SetLoopbackUp()
+    {
+        int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+        CheckIo(fd, "bringing loopback up (socket)");
+        try
+        {
+            ifreq request = default;
+            request.ifr_name[0] = (byte)'l';
+            request.ifr_name[1] = (byte)'o';
+            CheckIo(LibC.ioctl(fd, SIOCGIFFLAGS, &request), "bringing loopback up (SIOCGIFFLAGS lo)");
+            request.ifr_flags |= IFF_UP;
+            CheckIo(LibC.ioctl(fd, SIOCSIFFLAGS, &request), "bringing loopback up (SIOCSIFFLAGS lo)");
+        }
+        finally
+        {
+            _ = LibC.close(fd);
+        }
+    }
+
+    private static unsafe ulong? ReadCookie()
+    {
+        int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+        try
+        {
+            ulong cookie;
+            socklen_t length = sizeof(ulong);
+            return LibC.getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length) == 0 ? cookie : null;
+        }
+        finally
+        {
+            _ = LibC.close(fd);
+        }
+    }
+
+    private static string ThreadName(string? name) => name is null ? "netns" : "netns:" + name;
+
+    internal static void ValidateName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Network namespace name '{name}' is not a valid file name: it must not be '.' or '..' nor contain '/' or NUL.", nameof(name));
+        }
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > 255)
+        {
+            throw new ArgumentException($"Network namespace name '{name}' is longer than 255 bytes.", nameof(name));
+        }
+    }
+}

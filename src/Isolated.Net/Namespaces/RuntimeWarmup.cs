@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Isolated.Net.Namespaces;
+
+// New threads inherit the network namespace of the thread that creates them, and the runtime creates
+// several of its threads lazily from whatever thread first needs them. Before any thread of ours
+// enters a namespace, make those threads exist in the root namespace:
+//   - thread-pool workers up to the minimum (the pool starts workers inline from the queuing thread),
+//   - the timer thread (Task.Delay, Timer), the sockets epoll engine, the signal-handling thread that
+//     Process and PosixSignalRegistration share.
+// What remains possible: the pool growing beyond its minimum from a namespace thread (Task.Run or
+// ConfigureAwait(false) under load), and lazily created BCL threads we do not know of. The
+// NamespaceLeakDetector reports such threads; our own suites run it after every test.
+internal static class RuntimeWarmup
+{
+    private static readonly Lock s_lock = new();
+    private static volatile bool s_done;
+
+    public static void EnsureRootThreads()
+    {
+        if (s_done)
+        {
+            return;
+        }
+        lock (s_lock)
+        {
+            if (s_done)
+            {
+                return;
+            }
+            WarmThreadPool();
+            WarmTimerAndSockets();
+            WarmSignalHandling();
+            s_done = true;
+        }
+    }
+
+    private static void WarmThreadPool()
+    {
+        ThreadPool.GetMinThreads(out int workers, out _);
+        int count = Math.Max(workers, Environment.ProcessorCount);
+        using var allStarted = new CountdownEvent(count);
+        using var release = new ManualResetEventSlim();
+        for (int i = 0; i < count; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                allStarted.Signal();
+                release.Wait(TimeSpan.FromSeconds(2));
+            }, null);
+        }
+        allStarted.Wait(TimeSpan.FromSeconds(2));
+        release.Set();
+    }
+
+    private static void WarmTimerAndSockets()
+    {
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var buffer = new byte[1];
+        var receive = receiver.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask();
+        using (var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            sender.SendTo(buffer, receiver.LocalEndPoint!);
+        }
+        Task.WaitAny(receive, Task.Delay(TimeSpan.FromSeconds(2)));
+    }
+
+    private static void WarmSignalHandling()
+    {
+        using var registration = PosixSignalRegistration.Create(PosixSignal.SIGCONT, static _ => { });
+    }
+}

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// Network namespaces, veth and rtnetlink exist only on Linux.
+[assembly: SupportedOSPlatform("linux")]
