@@ -17,7 +17,7 @@ namespace Isolated.Net;
 /// sockets and HTTP clients bound to the namespace can be made from any thread.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class NetworkNamespace : IAsyncDisposable, IDisposable
+public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
 {
     /// <summary>Where iproute2 keeps named namespaces; <c>ip netns exec NAME</c> looks here.</summary>
     public const string NamedNamespaceDirectory = "/run/netns";

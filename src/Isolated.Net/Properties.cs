@@ -1,4 +1,0 @@
-using System.Runtime.Versioning;
-
-// Network namespaces, veth and rtnetlink exist only on Linux.
-[assembly: SupportedOSPlatform("linux")]
