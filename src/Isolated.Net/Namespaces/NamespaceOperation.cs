@@ -53,7 +53,11 @@ internal sealed class NamespaceOperation<T> : NamespaceThread.IFailable
     public void Fail(Exception error)
     {
         _registration.Dispose();
-        _completion.TrySetException(error);
+        RootDispatcher.Post(static s =>
+        {
+            var (op, e) = ((NamespaceOperation<T>, Exception))s!;
+            op._completion.TrySetException(e);
+        }, (this, error));
     }
 
     private void Start()
@@ -77,6 +81,7 @@ internal sealed class NamespaceOperation<T> : NamespaceThread.IFailable
     {
         if (_syncBody is not null)
         {
+            // The caller blocks in Wait: completing here wakes it without running continuation code.
             try
             {
                 _completion.TrySetResult(_syncBody());
@@ -95,12 +100,12 @@ internal sealed class NamespaceOperation<T> : NamespaceThread.IFailable
         }
         catch (Exception ex)
         {
-            _completion.TrySetException(ex);
+            CompleteFromRoot(System.Threading.Tasks.Task.FromException<T>(ex));
             return;
         }
         if (task.IsCompleted)
         {
-            Complete(task);
+            CompleteFromRoot(task);
             return;
         }
         _thread.Track(this);
@@ -108,14 +113,30 @@ internal sealed class NamespaceOperation<T> : NamespaceThread.IFailable
         {
             var op = (NamespaceOperation<T>)s!;
             op._thread.Untrack(op);
-            op.Complete(t);
+            op.CompleteFromRoot(t);
         }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    private void CompleteFromRoot(Task<T> task) =>
+        RootDispatcher.Post(static s =>
+        {
+            var (op, t) = ((NamespaceOperation<T>, Task<T>))s!;
+            op.Complete(t);
+        }, (this, task));
 
     private void Complete(Task<T> task)
     {
         if (task.IsCanceled)
         {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException ex)
+            {
+                _completion.TrySetCanceled(ex.CancellationToken);
+                return;
+            }
             _completion.TrySetCanceled();
         }
         else if (task.IsFaulted)

@@ -20,19 +20,14 @@ internal sealed class NamespaceThread
 
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
     private readonly HashSet<IFailable> _pending = [];
-    private readonly Thread _thread;
+    private Thread _thread = null!;
     private readonly NamespaceSynchronizationContext _context;
     private bool _stopping;
     private bool _busy;
 
-    private NamespaceThread(string name)
+    private NamespaceThread()
     {
         _context = new NamespaceSynchronizationContext(this);
-        _thread = new Thread(Pump, maxStackSize: 256 * 1024)
-        {
-            IsBackground = true,
-            Name = name,
-        };
     }
 
     /// <summary>Kernel thread id; valid once started.</summary>
@@ -65,13 +60,15 @@ internal sealed class NamespaceThread
     public static (NamespaceThread Thread, T Entered) Start<T>(string name, Func<T> enter)
     {
         RuntimeWarmup.EnsureRootThreads();
-        var thread = new NamespaceThread(name);
+        var thread = new NamespaceThread();
         T result = default!;
         ExceptionDispatchInfo? failure = null;
         using var started = new ManualResetEventSlim();
-        thread._thread.UnsafeStart(() =>
+        thread._thread = new Thread(() =>
         {
+            // Registered before entering, so a concurrent leak scan never sees it as a stray.
             thread.Tid = Interop.Interop.GetTid();
+            s_live[thread.Tid] = thread;
             try
             {
                 result = enter();
@@ -79,17 +76,21 @@ internal sealed class NamespaceThread
             catch (Exception ex)
             {
                 failure = ExceptionDispatchInfo.Capture(ex);
-            }
-            if (failure is null)
-            {
-                s_live[thread.Tid] = thread;
+                s_retired[thread.Tid] = true;
+                s_live.TryRemove(thread.Tid, out _);
             }
             started.Set();
             if (failure is null)
             {
                 thread.Pump();
             }
-        });
+        }, maxStackSize: 1024 * 1024)
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        // UnsafeStart: the caller's ExecutionContext must not leak into the thread's lifetime.
+        thread._thread.UnsafeStart();
         started.Wait();
         if (failure is not null)
         {

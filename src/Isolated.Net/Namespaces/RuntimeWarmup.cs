@@ -33,6 +33,7 @@ internal static class RuntimeWarmup
             WarmThreadPool();
             WarmTimerAndSockets();
             WarmSignalHandling();
+            RootDispatcher.Start();
             s_done = true;
         }
     }
