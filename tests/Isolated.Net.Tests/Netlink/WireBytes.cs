@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using Isolated.Net.Netlink;
 
 namespace Isolated.Net.Tests.Netlink;
 
@@ -11,6 +13,14 @@ internal static class WireBytes
     {
         var hex = string.Concat(lines).Replace(" ", "", StringComparison.Ordinal);
         return Convert.FromHexString(hex);
+    }
+
+    /// <summary>The bytes of one request encoded with sequence number 1.</summary>
+    public static byte[] Encode(RouteRequest request, uint sequence = 1)
+    {
+        using var writer = new NetlinkMessageWriter();
+        request.Encode(writer, sequence);
+        return writer.WrittenSpan.ToArray();
     }
 
     /// <summary>Hex with a space every 4 bytes, so a failing comparison shows where it differs.</summary>
@@ -27,4 +37,17 @@ internal static class WireBytes
         }
         return text.ToString();
     }
+}
+
+// A SafeHandle around a made-up fd number that is never closed: golden tests need a namespace fd
+// in the message without owning a real namespace.
+internal sealed class FakeFd : SafeHandle
+{
+    public FakeFd(int fd) : base(fd, ownsHandle: false)
+    {
+    }
+
+    public override bool IsInvalid => false;
+
+    protected override bool ReleaseHandle() => true;
 }
