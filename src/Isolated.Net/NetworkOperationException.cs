@@ -69,8 +69,9 @@ public sealed class InsufficientPrivilegesException : NetworkOperationException
 }
 
 /// <summary>
-/// The kernel answered EEXIST: a namespace, link or address with that name already exists. Kernel
-/// teardown is asynchronous, so a name reused within ~100 ms of its disposal can collide too.
+/// The kernel answered EEXIST: a namespace or link of that name, an address, a route or an interface
+/// index already exists. Kernel teardown is asynchronous, so a name reused within ~100 ms of its
+/// disposal can collide too.
 /// </summary>
 public sealed class NameInUseException : NetworkOperationException
 {
@@ -79,7 +80,7 @@ public sealed class NameInUseException : NetworkOperationException
     /// <param name="errno">EEXIST.</param>
     /// <param name="kernelMessage">The kernel's extended-ack text, if any.</param>
     public NameInUseException(string operation, int errno, string? kernelMessage = null)
-        : base(operation, errno, kernelMessage, "the name is already in use")
+        : base(operation, errno, kernelMessage, "it already exists")
     {
     }
 }

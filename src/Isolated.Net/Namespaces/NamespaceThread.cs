@@ -153,8 +153,8 @@ internal sealed class NamespaceThread
 
     /// <summary>
     /// Stops accepting work. Queued items and async bodies still awaiting fail with
-    /// ObjectDisposedException. Joins the thread unless it is busy in a body (a hung body must not
-    /// hang Dispose) or it is the calling thread.
+    /// ObjectDisposedException. Joins the thread (briefly if it is busy in a body, so a hung body
+    /// cannot hang Dispose; not at all when called from the thread itself).
     /// </summary>
     public void Stop()
     {
@@ -169,9 +169,19 @@ internal sealed class NamespaceThread
             join = !_busy;
             Monitor.Pulse(_queue);
         }
-        if (join && !IsCurrent)
+        if (IsCurrent)
+        {
+            return;
+        }
+        if (join)
         {
             _thread.Join();
+        }
+        else
+        {
+            // Usually the item just finished and the thread is about to loop; a body that really
+            // hangs must not hang Dispose, so the wait is bounded. The thread exits when it returns.
+            _thread.Join(TimeSpan.FromMilliseconds(250));
         }
     }
 

@@ -189,7 +189,10 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     public Socket CreateSocket(AddressFamily addressFamily, SocketType socketType, ProtocolType protocolType) =>
         Run(() => new Socket(addressFamily, socketType, protocolType));
 
-    /// <summary>Creates a TCP socket inside the namespace, bound to <paramref name="endpoint"/> and listening.</summary>
+    /// <summary>
+    /// Creates a TCP socket inside the namespace, bound to <paramref name="endpoint"/> and listening.
+    /// Bound to <see cref="IPAddress.IPv6Any"/> it is dual-mode and accepts IPv4 connections too.
+    /// </summary>
     /// <param name="endpoint">Where to listen, e.g. <c>new IPEndPoint(IPAddress.Loopback, 8080)</c>; port 0 picks one.</param>
     /// <param name="backlog">The accept backlog.</param>
     public Socket Listen(IPEndPoint endpoint, int backlog = 512)
@@ -201,6 +204,10 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
             try
             {
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                if (endpoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
                 socket.Bind(endpoint);
                 socket.Listen(backlog);
                 return socket;
@@ -287,6 +294,7 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
             return;
         }
         _thread.Stop();
+        CloseNetlink();
         if (_mountPath is not null)
         {
             NamedNamespaces.Remove(_mountPath);

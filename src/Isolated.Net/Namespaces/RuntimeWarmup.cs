@@ -42,8 +42,10 @@ internal static class RuntimeWarmup
     {
         ThreadPool.GetMinThreads(out int workers, out _);
         int count = Math.Max(workers, Environment.ProcessorCount);
-        using var allStarted = new CountdownEvent(count);
-        using var release = new ManualResetEventSlim();
+        // Not disposed: a worker may still be inside Wait when the warm-up gives up waiting, and a
+        // disposed event would throw there, on a pool thread, and bring the process down.
+        var allStarted = new CountdownEvent(count);
+        var release = new ManualResetEventSlim();
         for (int i = 0; i < count; i++)
         {
             ThreadPool.UnsafeQueueUserWorkItem(_ =>
