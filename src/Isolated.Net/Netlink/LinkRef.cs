@@ -60,33 +60,35 @@ internal static class InterfaceName
     public static void Validate(string name, string? parameterName = null)
     {
         ArgumentNullException.ThrowIfNull(name, parameterName ?? nameof(name));
-        string? problem = null;
-        if (name.Length == 0)
-        {
-            problem = "it is empty";
-        }
-        else if (Encoding.UTF8.GetByteCount(name) > MaxBytes)
-        {
-            problem = $"it is longer than {MaxBytes} bytes of UTF-8";
-        }
-        else if (name is "." or "..")
-        {
-            problem = "'.' and '..' are reserved";
-        }
-        else
-        {
-            foreach (var c in name)
-            {
-                if (c is '/' or ':' or '\0' || char.IsWhiteSpace(c))
-                {
-                    problem = "it contains '/', ':', NUL or whitespace";
-                    break;
-                }
-            }
-        }
-        if (problem is not null)
+        if (Problem(name) is { } problem)
         {
             throw new ArgumentException($"Interface name '{name}' is invalid: {problem}. Linux names are 1–{MaxBytes} bytes without '/', ':' or whitespace.", parameterName ?? nameof(name));
         }
+    }
+
+    /// <summary>Why the kernel would refuse <paramref name="name"/>, or null when it is valid.</summary>
+    public static string? Problem(string name)
+    {
+        if (name.Length == 0)
+        {
+            return "it is empty";
+        }
+        int bytes = Encoding.UTF8.GetByteCount(name);
+        if (bytes > MaxBytes)
+        {
+            return $"it is {bytes} bytes long, more than {MaxBytes}";
+        }
+        if (name is "." or "..")
+        {
+            return "'.' and '..' are reserved";
+        }
+        foreach (var c in name)
+        {
+            if (c is '/' or ':' or '\0' || char.IsWhiteSpace(c))
+            {
+                return "it contains '/', ':', NUL or whitespace";
+            }
+        }
+        return null;
     }
 }

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Isolated.Net;
+
+/// <summary>
+/// One host of a <see cref="Topology"/>: a network namespace with its interfaces and addresses. Code
+/// runs inside with <see cref="Run(Action, CancellationToken)"/> / <see cref="RunAsync(Func{Task}, CancellationToken)"/>;
+/// the socket and HTTP factories work from any thread and resolve the topology's host names.
+/// </summary>
+public sealed class Host
+{
+    private readonly List<HostInterface> _interfaces = [];
+
+    internal Host(Topology topology, string name, bool isRouter, NetworkNamespace ns)
+    {
+        Topology = topology;
+        Name = name;
+        IsRouter = isRouter;
+        Namespace = ns;
+    }
+
+    /// <summary>The topology this host belongs to.</summary>
+    public Topology Topology { get; }
+
+    /// <summary>The host's name in the topology.</summary>
+    public string Name { get; }
+
+    /// <summary>True for routers (IPv4 and IPv6 forwarding on).</summary>
+    public bool IsRouter { get; }
+
+    /// <summary>The host's network namespace.</summary>
+    public NetworkNamespace Namespace { get; }
+
+    /// <summary>The host's interfaces other than loopback, in connection order.</summary>
+    public IReadOnlyList<HostInterface> Interfaces => _interfaces;
+
+    /// <summary>The IPv4 address of the first interface that has one, or null.</summary>
+    public IPAddress? PrimaryIPv4 => _interfaces.FirstOrDefault(i => i.IPv4 is not null)?.IPv4?.Address;
+
+    /// <summary>The IPv6 address of the first interface that has one, or null.</summary>
+    public IPAddress? PrimaryIPv6 => _interfaces.FirstOrDefault(i => i.IPv6 is not null)?.IPv6?.Address;
+
+    /// <summary>The interface named <paramref name="name"/>.</summary>
+    /// <param name="name">An interface name such as "eth0".</param>
+    public HostInterface GetInterface(string name) =>
+        _interfaces.FirstOrDefault(i => i.Name == name)
+        ?? throw new KeyNotFoundException($"Host '{Name}' has no interface '{name}'; it has {string.Join(", ", _interfaces.Select(i => i.Name))}.");
+
+    /// <summary>Runs <paramref name="body"/> inside the host's namespace. See <see cref="NetworkNamespace.Run(Action, CancellationToken)"/>.</summary>
+    /// <param name="body">The code to run.</param>
+    /// <param name="cancellationToken">Cancels while the body is still queued.</param>
+    public void Run(Action body, CancellationToken cancellationToken = default) => Namespace.Run(body, cancellationToken);
+
+    /// <summary>Runs <paramref name="body"/> inside the host's namespace and returns its result.</summary>
+    /// <param name="body">The code to run.</param>
+    /// <param name="cancellationToken">Cancels while the body is still queued.</param>
+    /// <typeparam name="T">The result type.</typeparam>
+    public T Run<T>(Func<T> body, CancellationToken cancellationToken = default) => Namespace.Run(body, cancellationToken);
+
+    /// <summary>Runs an async body inside the host's namespace; its continuations stay there.</summary>
+    /// <param name="body">The code to run.</param>
+    /// <param name="cancellationToken">Cancels while the body is still queued.</param>
+    public Task RunAsync(Func<Task> body, CancellationToken cancellationToken = default) => Namespace.RunAsync(body, cancellationToken);
+
+    /// <summary>Runs an async body inside the host's namespace and returns its result.</summary>
+    /// <param name="body">The code to run.</param>
+    /// <param name="cancellationToken">Cancels while the body is still queued.</param>
+    /// <typeparam name="T">The result type.</typeparam>
+    public Task<T> RunAsync<T>(Func<Task<T>> body, CancellationToken cancellationToken = default) => Namespace.RunAsync(body, cancellationToken);
+
+    /// <summary>Creates a socket inside the host's namespace (usable from any thread).</summary>
+    /// <param name="addressFamily">The address family.</param>
+    /// <param name="socketType">The socket type.</param>
+    /// <param name="protocolType">The protocol.</param>
+    public Socket CreateSocket(AddressFamily addressFamily, SocketType socketType, ProtocolType protocolType) =>
+        Namespace.CreateSocket(addressFamily, socketType, protocolType);
+
+    /// <summary>Creates a listening TCP socket inside the host's namespace.</summary>
+    /// <param name="endpoint">Where to listen, e.g. <c>new IPEndPoint(IPAddress.Any, 8080)</c>.</param>
+    /// <param name="backlog">The accept backlog.</param>
+    public Socket Listen(IPEndPoint endpoint, int backlog = 512) => Namespace.Listen(endpoint, backlog);
+
+    /// <summary>
+    /// Connects TCP from inside the host to another host of the topology (by name) or to an address.
+    /// </summary>
+    /// <param name="hostOrAddress">A host name of this topology, or an IP address.</param>
+    /// <param name="port">The TCP port.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    public Task<Socket> ConnectTcpAsync(string hostOrAddress, int port, CancellationToken cancellationToken = default) =>
+        Namespace.ConnectTcpAsync(Topology.ResolveName(hostOrAddress), port, cancellationToken);
+
+    /// <summary>
+    /// An HTTP handler whose connections start inside this host and that resolves the topology's host
+    /// names (http://server:8080/ works), from any thread.
+    /// </summary>
+    public SocketsHttpHandler CreateHttpMessageHandler() => new()
+    {
+        UseProxy = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = await ConnectTcpAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    };
+
+    /// <summary>An <see cref="HttpClient"/> over <see cref="CreateHttpMessageHandler"/>.</summary>
+    public HttpClient CreateHttpClient() => new(CreateHttpMessageHandler(), disposeHandler: true);
+
+    /// <summary>Resolves a host name of this topology to its primary address (IPv4 first), or parses an IP address.</summary>
+    /// <param name="hostOrAddress">A host name of this topology, or an IP address.</param>
+    public IPAddress Resolve(string hostOrAddress) => IPAddress.Parse(Topology.ResolveName(hostOrAddress));
+
+    /// <summary>A readable listing of this host's links, addresses and routes, read from the kernel.</summary>
+    public string Describe() => TopologyDescription.DescribeHost(this);
+
+    /// <inheritdoc />
+    public override string ToString() => $"host '{Name}'";
+
+    internal void AddInterface(HostInterface hostInterface) => _interfaces.Add(hostInterface);
+
+    internal void SortInterfaces(List<string> order) => _interfaces.Sort((x, y) => order.IndexOf(x.Name).CompareTo(order.IndexOf(y.Name)));
+}
+
+/// <summary>A host's interface on a switch or a point-to-point link.</summary>
+public sealed class HostInterface
+{
+    internal HostInterface(Host host, string name, string segmentName, InterfaceAddress? ipv4, InterfaceAddress? ipv6, int mtu)
+    {
+        Host = host;
+        Name = name;
+        SegmentName = segmentName;
+        IPv4 = ipv4;
+        IPv6 = ipv6;
+        Mtu = mtu;
+    }
+
+    /// <summary>The host the interface belongs to.</summary>
+    public Host Host { get; }
+
+    /// <summary>The interface name inside the host, e.g. "eth0".</summary>
+    public string Name { get; }
+
+    /// <summary>The switch name, or the link name ("a&lt;-&gt;b"), this interface is attached to.</summary>
+    public string SegmentName { get; }
+
+    /// <summary>The IPv4 address with its prefix, or null.</summary>
+    public InterfaceAddress? IPv4 { get; }
+
+    /// <summary>The IPv6 address with its prefix, or null.</summary>
+    public InterfaceAddress? IPv6 { get; }
+
+    /// <summary>The MTU the interface was created with.</summary>
+    public int Mtu { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Host.Name}:{Name}";
+}
+
+/// <summary>A point-to-point link: a veth pair whose ends live in two hosts.</summary>
+public sealed class Link
+{
+    internal Link(string name, HostInterface first, HostInterface second)
+    {
+        Name = name;
+        First = first;
+        Second = second;
+    }
+
+    /// <summary>The link's name, "first&lt;-&gt;second".</summary>
+    public string Name { get; }
+
+    /// <summary>The first host's end.</summary>
+    public HostInterface First { get; }
+
+    /// <summary>The second host's end.</summary>
+    public HostInterface Second { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"link {Name}";
+}
+
+/// <summary>A switch: a Linux bridge in the topology's hidden hub namespace, with one port per connected host.</summary>
+public sealed class Switch
+{
+    private readonly List<HostInterface> _ports = [];
+
+    internal Switch(string name, IPNetwork? ipv4Subnet, IPNetwork? ipv6Subnet)
+    {
+        Name = name;
+        IPv4Subnet = ipv4Subnet;
+        IPv6Subnet = ipv6Subnet;
+    }
+
+    /// <summary>The switch's name (also the bridge's name in the hub namespace).</summary>
+    public string Name { get; }
+
+    /// <summary>The IPv4 subnet of the segment, or null.</summary>
+    public IPNetwork? IPv4Subnet { get; }
+
+    /// <summary>The IPv6 subnet of the segment, or null.</summary>
+    public IPNetwork? IPv6Subnet { get; }
+
+    /// <summary>The host interfaces plugged into this switch.</summary>
+    public IReadOnlyList<HostInterface> Ports => _ports;
+
+    /// <inheritdoc />
+    public override string ToString() => $"switch '{Name}'";
+
+    internal void AddPort(HostInterface port) => _ports.Add(port);
+}
