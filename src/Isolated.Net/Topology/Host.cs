@@ -8,7 +8,7 @@ namespace Isolated.Net;
 /// runs inside with <see cref="Run(Action, CancellationToken)"/> / <see cref="RunAsync(Func{Task}, CancellationToken)"/>;
 /// the socket and HTTP factories work from any thread and resolve the topology's host names.
 /// </summary>
-public sealed class Host
+public sealed partial class Host
 {
     private readonly List<HostInterface> _interfaces = [];
 
@@ -120,92 +120,4 @@ public sealed class Host
     internal void AddInterface(HostInterface hostInterface) => _interfaces.Add(hostInterface);
 
     internal void SortInterfaces(List<string> order) => _interfaces.Sort((x, y) => order.IndexOf(x.Name).CompareTo(order.IndexOf(y.Name)));
-}
-
-/// <summary>A host's interface on a switch or a point-to-point link.</summary>
-public sealed class HostInterface
-{
-    internal HostInterface(Host host, string name, string segmentName, InterfaceAddress? ipv4, InterfaceAddress? ipv6, int mtu)
-    {
-        Host = host;
-        Name = name;
-        SegmentName = segmentName;
-        IPv4 = ipv4;
-        IPv6 = ipv6;
-        Mtu = mtu;
-    }
-
-    /// <summary>The host the interface belongs to.</summary>
-    public Host Host { get; }
-
-    /// <summary>The interface name inside the host, e.g. "eth0".</summary>
-    public string Name { get; }
-
-    /// <summary>The switch name, or the link name ("a&lt;-&gt;b"), this interface is attached to.</summary>
-    public string SegmentName { get; }
-
-    /// <summary>The IPv4 address with its prefix, or null.</summary>
-    public InterfaceAddress? IPv4 { get; }
-
-    /// <summary>The IPv6 address with its prefix, or null.</summary>
-    public InterfaceAddress? IPv6 { get; }
-
-    /// <summary>The MTU the interface was created with.</summary>
-    public int Mtu { get; }
-
-    /// <inheritdoc />
-    public override string ToString() => $"{Host.Name}:{Name}";
-}
-
-/// <summary>A point-to-point link: a veth pair whose ends live in two hosts.</summary>
-public sealed class Link
-{
-    internal Link(string name, HostInterface first, HostInterface second)
-    {
-        Name = name;
-        First = first;
-        Second = second;
-    }
-
-    /// <summary>The link's name, "first&lt;-&gt;second".</summary>
-    public string Name { get; }
-
-    /// <summary>The first host's end.</summary>
-    public HostInterface First { get; }
-
-    /// <summary>The second host's end.</summary>
-    public HostInterface Second { get; }
-
-    /// <inheritdoc />
-    public override string ToString() => $"link {Name}";
-}
-
-/// <summary>A switch: a Linux bridge in the topology's hidden hub namespace, with one port per connected host.</summary>
-public sealed class Switch
-{
-    private readonly List<HostInterface> _ports = [];
-
-    internal Switch(string name, IPNetwork? ipv4Subnet, IPNetwork? ipv6Subnet)
-    {
-        Name = name;
-        IPv4Subnet = ipv4Subnet;
-        IPv6Subnet = ipv6Subnet;
-    }
-
-    /// <summary>The switch's name (also the bridge's name in the hub namespace).</summary>
-    public string Name { get; }
-
-    /// <summary>The IPv4 subnet of the segment, or null.</summary>
-    public IPNetwork? IPv4Subnet { get; }
-
-    /// <summary>The IPv6 subnet of the segment, or null.</summary>
-    public IPNetwork? IPv6Subnet { get; }
-
-    /// <summary>The host interfaces plugged into this switch.</summary>
-    public IReadOnlyList<HostInterface> Ports => _ports;
-
-    /// <inheritdoc />
-    public override string ToString() => $"switch '{Name}'";
-
-    internal void AddPort(HostInterface port) => _ports.Add(port);
 }

@@ -10,7 +10,7 @@ namespace Isolated.Net;
 /// /run/netns, so identical names and addresses in other topologies never collide, and the kernel frees
 /// it all when the topology is disposed or the process dies. Made by <see cref="TopologyBuilder"/>.
 /// </summary>
-public sealed class Topology : IAsyncDisposable, IDisposable
+public sealed partial class Topology : IAsyncDisposable, IDisposable
 {
     private readonly Dictionary<string, Host> _hosts = new(StringComparer.Ordinal);
     private readonly List<Host> _hostOrder = [];
