@@ -40,11 +40,7 @@ public sealed class HostInterfaceAssertions : ReferenceTypeAssertions<HostInterf
         }
         else
         {
-            var state = InterfaceState.Read(Subject);
-            Execute.Assertion
-                .BecauseOf(because, becauseArgs)
-                .ForCondition(state.PassesTraffic == expectUp)
-                .FailWith($"Expected interface {Subject} to be {(expectUp ? "up" : "down")}{{reason}}, but the kernel shows {state}.");
+            InterfaceState.Assert("interface " + Subject, [Subject], expectUp, because, becauseArgs);
         }
         return new AndConstraint<HostInterfaceAssertions>(this);
     }

@@ -43,15 +43,7 @@ public sealed class LinkAssertions : ReferenceTypeAssertions<Link, LinkAssertion
         }
         else
         {
-            var first = InterfaceState.Read(Subject.First);
-            var second = InterfaceState.Read(Subject.Second);
-            bool matches = expectUp
-                ? first.PassesTraffic && second.PassesTraffic
-                : !first.PassesTraffic && !second.PassesTraffic;
-            Execute.Assertion
-                .BecauseOf(because, becauseArgs)
-                .ForCondition(matches)
-                .FailWith($"Expected link {Subject.Name} to be {(expectUp ? "up" : "down")}{{reason}}, but the kernel shows {first} and {second}.");
+            InterfaceState.Assert("link " + Subject.Name, [Subject.First, Subject.Second], expectUp, because, becauseArgs);
         }
         return new AndConstraint<LinkAssertions>(this);
     }
