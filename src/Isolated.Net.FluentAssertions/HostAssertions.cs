@@ -112,6 +112,16 @@ public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertion
     public AndConstraint<HostAssertions> NotHaveAddress(string address, string because = "", params object[] becauseArgs) =>
         AssertAddress(expectPresent: false, address, because, becauseArgs);
 
+    /// <summary>Asserts that the kernel does not list <paramref name="address"/> (any prefix) on any of this host's interfaces.</summary>
+    /// <param name="address">An IP address.</param>
+    /// <param name="because">A phrase explaining why the assertion is needed.</param>
+    /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
+    public AndConstraint<HostAssertions> NotHaveAddress(IPAddress address, string because = "", params object[] becauseArgs)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return AssertAddress(expectPresent: false, address.ToString(), because, becauseArgs);
+    }
+
     private async Task<AndConstraint<HostAssertions>> AssertReachAsync(bool expectReach, Host target, int port, NetworkProbe probe, string because, object[] becauseArgs)
     {
         ArgumentNullException.ThrowIfNull(target);

@@ -19,6 +19,7 @@ public sealed class AddressAndLinkTests
             .And.HaveAddress("fd7a:15e:0:1::1/64")
             .And.HaveAddress("127.0.0.1/8")
             .And.NotHaveAddress("10.0.1.2")
+            .And.NotHaveAddress(IPAddress.Parse("fd7a:15e:0:1::2"))
             .And.NotHaveAddress("10.0.1.1/16");
     }
 
