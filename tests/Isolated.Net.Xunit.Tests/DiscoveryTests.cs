@@ -18,8 +18,9 @@ public class DiscoveryTests
         var testCase = Assert.Single(Discover(nameof(Samples.InHost)));
         var copy = RoundTrip(testCase);
 
-        Assert.IsType<NetTestCase>(copy);
-        Assert.Equal(new NetTestSettings("client", LifecycleInside: true), ((NetTestCase)copy).Settings);
+        var netCase = Assert.IsType<NetTestCase>(copy);
+        Assert.Equal(new NetTestSettings("client", LifecycleInside: true), netCase.Settings);
+        Assert.False(netCase.EnumeratesDataAtRunTime);
         Assert.Equal(testCase.UniqueID, copy.UniqueID);
         Assert.Equal(testCase.DisplayName, copy.DisplayName);
     }
@@ -28,7 +29,7 @@ public class DiscoveryTests
     public void NetFact_without_host_round_trips_a_null_host()
     {
         var copy = RoundTrip(Assert.Single(Discover(nameof(Samples.Fresh))));
-        Assert.Equal(new NetTestSettings(null, LifecycleInside: false), ((INetTestCase)copy).Settings);
+        Assert.Equal(new NetTestSettings(null, LifecycleInside: false), ((NetTestCase)copy).Settings);
     }
 
     [Fact]
@@ -46,6 +47,7 @@ public class DiscoveryTests
             Assert.Equal(testCase.TestMethodArguments, copy.TestMethodArguments);
             Assert.Equal(testCase.UniqueID, copy.UniqueID);
             Assert.Equal("server", ((NetTestCase)copy).Settings.Host);
+            Assert.False(((NetTestCase)copy).EnumeratesDataAtRunTime);
         }
     }
 
@@ -54,8 +56,10 @@ public class DiscoveryTests
     {
         var testCase = Assert.Single(Discover(nameof(Samples.OpaqueRows)));
         var copy = RoundTrip(testCase);
-        Assert.IsType<NetTheoryTestCase>(copy);
-        Assert.True(((NetTheoryTestCase)copy).Settings.LifecycleInside);
+        var netCase = Assert.IsType<NetTestCase>(copy);
+        Assert.True(netCase.EnumeratesDataAtRunTime);
+        Assert.True(netCase.Settings.LifecycleInside);
+        Assert.Null(netCase.TestMethodArguments);
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public class FailureReportTests
     public void Host_failure_carries_the_topology_description()
     {
         var result = Failed("Fails_in_a_host");
-        Assert.Contains("the body ran in host 'client' of the topology of LanFixture", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("the body ran in host 'client' of the topology of ClientServerFixture", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("switch lan: 10.0.1.0/24", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("10.0.1.2/24", result.StdOut, StringComparison.Ordinal);
     }

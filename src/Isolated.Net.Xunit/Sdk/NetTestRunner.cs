@@ -20,7 +20,7 @@ internal sealed class NetTestRunner : XunitTestRunner
     {
     }
 
-    private NetTestSettings Settings => ((INetTestCase)TestCase).Settings;
+    private NetTestSettings Settings => ((NetTestCase)TestCase).Settings;
 
     protected override async Task<Tuple<decimal, string>> InvokeTestAsync(ExceptionAggregator aggregator)
     {

@@ -20,8 +20,3 @@ internal readonly record struct NetTestSettings(string? Host, bool LifecycleInsi
         data.AddValue(nameof(LifecycleInside), LifecycleInside);
     }
 }
-
-internal interface INetTestCase
-{
-    NetTestSettings Settings { get; }
-}

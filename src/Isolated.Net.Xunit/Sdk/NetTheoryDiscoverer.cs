@@ -4,7 +4,7 @@ using Xunit.Sdk;
 namespace Isolated.Net.Xunit.Sdk;
 
 // [NetTheory] → one NetTestCase per serializable data row (listed and filterable separately), or one
-// NetTheoryTestCase that enumerates the data at run time. Skipped theories and rows stay xunit's own.
+// NetTestCase that enumerates the data at run time. Skipped theories and rows stay xunit's own.
 internal sealed class NetTheoryDiscoverer(IMessageSink diagnosticMessageSink) : TheoryDiscoverer(diagnosticMessageSink)
 {
     protected override IEnumerable<IXunitTestCase> CreateTestCasesForDataRow(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow) =>
@@ -15,7 +15,7 @@ internal sealed class NetTheoryDiscoverer(IMessageSink diagnosticMessageSink) : 
 
     protected override IEnumerable<IXunitTestCase> CreateTestCasesForTheory(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute) =>
     [
-        new NetTheoryTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(),
-            testMethod, NetTestSettings.From(theoryAttribute)),
+        new NetTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(),
+            testMethod, NetTestSettings.From(theoryAttribute), enumeratesDataAtRunTime: true),
     ];
 }

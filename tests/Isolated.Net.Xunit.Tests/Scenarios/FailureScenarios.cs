@@ -1,3 +1,4 @@
+using Isolated.Net.Xunit.Tests;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -31,7 +32,7 @@ public class FreshNamespaceFailures(ITestOutputHelper output)
     public void Host_without_a_fixture() => Assert.Fail("must not run: there is no fixture");
 }
 
-public class HostFailures(LanFixture fixture) : IClassFixture<LanFixture>
+public class HostFailures(ClientServerFixture fixture) : IClassFixture<ClientServerFixture>
 {
     [NetFact(Host = "client")]
     public void Fails_in_a_host() => Assert.Fail($"deliberate failure in host client of {fixture.GetType().Name}");

@@ -1,10 +1,11 @@
+using Isolated.Net.Xunit.Tests;
 using Xunit;
 
 namespace Isolated.Net.Xunit.Scenarios.Privileges;
 
 // Run with CAP_NET_ADMIN and CAP_SYS_ADMIN dropped: every [Net...] test must be skipped with the
 // reason, or fail with it under ISOLATED_NET_REQUIRE_PRIVILEGES=1. The plain fact passes either way.
-public class PrivilegeScenarios(LanFixture fixture) : IClassFixture<LanFixture>
+public class PrivilegeScenarios(ClientServerFixture fixture) : IClassFixture<ClientServerFixture>
 {
     [NetFact]
     public void Fresh_namespace() => Assert.Fail("must not run without privileges");
