@@ -86,7 +86,7 @@ public class FailureReportTests
     public void Missing_fixture_and_unknown_host_fail_with_a_hint()
     {
         Assert.Contains("receives no TopologyFixture", Failed("Host_without_a_fixture").Message, StringComparison.Ordinal);
-        Assert.Contains("no host 'nobody'", Failed("Unknown_host").Message, StringComparison.Ordinal);
+        Assert.Contains("Host 'nobody' is in no topology fixture of HostFailures: ClientServerFixture has 'server', 'client'.", Failed("Unknown_host").Message, StringComparison.Ordinal);
     }
 
     [PrivilegedFact]

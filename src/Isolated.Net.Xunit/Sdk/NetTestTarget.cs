@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using System.Text;
 
 namespace Isolated.Net.Xunit.Sdk;
@@ -34,21 +36,33 @@ internal sealed class NetTestTarget : IDisposable
         {
             throw new InvalidOperationException(MissingFixtureMessage(settings.Host, testClass, testMethod));
         }
-        // With several topology fixtures (class and collection), the one that has the host wins; a
-        // fixture that failed to build rethrows its error when it is the only candidate left.
-        foreach (var fixture in fixtures.Take(fixtures.Count - 1))
+        // With several topology fixtures (class and collection), the first that has the host wins. A
+        // fixture that failed to build is passed over, and its error is what the test fails with when
+        // no other fixture has the host.
+        Exception? buildFailure = null;
+        foreach (var fixture in fixtures)
         {
-            if (fixture.IsBuilt || TryBuild(fixture))
+            Topology topology;
+            try
             {
-                if (fixture.Topology.Hosts.FirstOrDefault(h => h.Name == settings.Host) is { } found)
-                {
-                    return new NetTestTarget(found.Namespace, found, fixture);
-                }
+                topology = fixture.Topology;
+            }
+            catch (InvalidOperationException ex) when (ex is not ObjectDisposedException)
+            {
+                buildFailure ??= ex;
+                continue;
+            }
+            if (topology.Hosts.FirstOrDefault(h => h.Name == settings.Host) is { } found)
+            {
+                return new NetTestTarget(found.Namespace, found, fixture);
             }
         }
-        var last = fixtures[^1];
-        var host = last.Topology[settings.Host];
-        return new NetTestTarget(host.Namespace, host, last);
+        if (buildFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(buildFailure);
+        }
+        var hosts = fixtures.Select(f => $"{f.GetType().Name} has {string.Join(", ", f.Topology.Hosts.Select(h => "'" + h.Name + "'"))}");
+        throw new InvalidOperationException($"Host '{settings.Host}' is in no topology fixture of {testClass.Name}: {string.Join("; ", hosts)}.");
     }
 
     public string Describe()
@@ -62,7 +76,7 @@ internal sealed class NetTestTarget : IDisposable
         }
         else
         {
-            text.Append(System.Globalization.CultureInfo.InvariantCulture,
+            text.Append(CultureInfo.InvariantCulture,
                 $"the body ran in host '{Host.Name}' of the topology of {_fixture!.GetType().Name}:").AppendLine();
             text.Append(Host.Topology.Describe());
         }
@@ -74,19 +88,6 @@ internal sealed class NetTestTarget : IDisposable
         if (Host is null)
         {
             Namespace.Dispose();
-        }
-    }
-
-    private static bool TryBuild(TopologyFixture fixture)
-    {
-        try
-        {
-            _ = fixture.Topology;
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
         }
     }
 
