@@ -23,6 +23,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
 {
     private const ushort FilterPriority = 1;
     private const int EthernetHeader = 14;
+    private static readonly TimeSpan CarrierTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Lock _lock = new();
     private readonly HashSet<(string, string)> _cuts = [];
@@ -158,6 +159,13 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
             }
             foreach (var hostInterface in list)
             {
+                if (!_down.ContainsKey(PeerInterface(hostInterface) ?? hostInterface))
+                {
+                    WaitForCarrier(HostDevice(hostInterface));
+                }
+            }
+            foreach (var hostInterface in list)
+            {
                 if (_down.Remove(hostInterface, out var snapshot))
                 {
                     Restore(HostDevice(hostInterface), snapshot);
@@ -177,6 +185,27 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
             return _down.ContainsKey(hostInterface);
         }
     }
+
+    // The kernel turns carrier on (and swaps the noop qdisc for the real one) from its link-watch
+    // work, up to a second after "up"; packets sent before that are dropped. So "up" returns once the
+    // interface is operationally up, and the link is usable at once.
+    private static void WaitForCarrier(FaultDevice device)
+    {
+        var deadline = DateTime.UtcNow + CarrierTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (device.Namespace.Netlink.GetLinks().FirstOrDefault(l => l.Index == device.Index) is { OperationalState: LinkOperationalState.Up })
+            {
+                return;
+            }
+            Thread.Sleep(10);
+        }
+    }
+
+    private HostInterface? PeerInterface(HostInterface hostInterface) =>
+        topology.Links.FirstOrDefault(l => l.First == hostInterface || l.Second == hostInterface) is { } link
+            ? (link.First == hostInterface ? link.Second : link.First)
+            : null;
 
     /// <summary>Heals, clears every impairment and brings every interface set down back up.</summary>
     public void ClearAll()
@@ -491,13 +520,14 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
     }
 
     // The bucket holds 10 ms of traffic but at least two full frames (a smaller one stalls on every
-    // large packet); the queue holds 100 ms more, but at least 64 KiB so a burst of TCP segments from
-    // one GSO packet fits.
+    // large packet). The queue holds 200 ms more, but at least three 64 KiB GSO packets: tbf cuts a
+    // GSO packet into frames and drops those that do not fit, and with the usual "latency 400ms"
+    // sizing (50 KB at 1 Mbit/s) TCP loses so much that it gets only 70-80% of the rate on a veth.
     internal static (int Burst, int Limit) TokenBucketSizes(long bitsPerSecond, int mtu)
     {
         long bytesPerSecond = bitsPerSecond / 8;
         long burst = Math.Max(2L * (mtu + EthernetHeader), bytesPerSecond / 100);
-        long limit = Math.Max(burst + (bytesPerSecond / 10), 64 * 1024);
+        long limit = burst + Math.Max(bytesPerSecond / 5, 3 * 64 * 1024);
         return ((int)Math.Min(burst, int.MaxValue / 2), (int)Math.Min(limit, int.MaxValue));
     }
 
