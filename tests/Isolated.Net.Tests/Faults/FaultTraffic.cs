@@ -90,9 +90,9 @@ internal static class FaultTraffic
             using var quiet = new CancellationTokenSource();
             while (true)
             {
-                // The round ends after 0.5 s of silence; the first datagram gets 2 s, as a router's first
+                // The round ends after 0.5 s of silence; the first datagram gets 3 s, as a router's first
                 // IPv6 neighbour lookup towards a host can take a second.
-                quiet.CancelAfter(TimeSpan.FromMilliseconds(arrived.Count == 0 ? 2000 : 500));
+                quiet.CancelAfter(TimeSpan.FromMilliseconds(arrived.Count == 0 ? 3000 : 500));
                 try
                 {
                     var result = await inbound.ReceiveFromAsync(buffer, any, quiet.Token);
