@@ -130,9 +130,9 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
         }
     }
 
-    // A synchronous body wrapped directly keeps the namespace's context, so host.RunAsync called
-    // inline from it still keeps its continuations on the namespace thread. Anything else between
-    // (SetUp, actions, other wrappers) may await, so it gets NUnit's pump.
+    // A synchronous body wrapped directly runs as a body passed to NetworkNamespace.Run does, under
+    // the namespace's own context. Anything else between (SetUp, actions, other wrappers) may await,
+    // so it gets NUnit's pump.
     private static bool IsAsync(IMethodInfo? method) =>
         method is not null
         && (method.MethodInfo.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false)

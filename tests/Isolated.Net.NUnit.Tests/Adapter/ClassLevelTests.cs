@@ -1,4 +1,6 @@
 using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal.Commands;
 
 namespace Isolated.Net.NUnit.Tests;
 
@@ -29,6 +31,30 @@ public class ClassLevelTests
     public void A_method_attribute_wins_over_the_class_attribute()
     {
         Assert.That(_setUpInode, Is.EqualTo(Membership.Current).And.Not.EqualTo(Membership.RootInode));
+    }
+
+    // [MaxTime] is an IWrapSetUpTearDown: NUnit then uses the class attribute around the method only.
+    [Test, MaxTime(60_000)]
+    public void With_another_SetUp_wrapper_on_the_method_the_body_still_runs_inside()
+    {
+        Assert.That(Membership.Current, Is.EqualTo(NetTestContext.Namespace!.Inode).And.Not.EqualTo(Membership.RootInode));
+        Assert.That(_setUpInode, Is.EqualTo(Membership.RootInode));
+    }
+
+    // With another IWrapTestMethod on the method, NUnit uses the class attribute around SetUp only:
+    // the body still runs inside, and SetUp with it.
+    [Test, PassThroughWrapper]
+    public async Task With_another_method_wrapper_on_the_method_the_body_still_runs_inside()
+    {
+        await Task.Yield();
+        Assert.That(Membership.Current, Is.EqualTo(NetTestContext.Namespace!.Inode).And.Not.EqualTo(Membership.RootInode));
+        Assert.That(_setUpInode, Is.EqualTo(Membership.Current));
+    }
+
+    [AttributeUsage(AttributeTargets.Method)]
+    private sealed class PassThroughWrapperAttribute : NUnitAttribute, IWrapTestMethod
+    {
+        public TestCommand Wrap(TestCommand command) => command;
     }
 }
 

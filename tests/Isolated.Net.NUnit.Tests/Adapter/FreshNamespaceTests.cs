@@ -34,17 +34,23 @@ public class FreshNamespaceTests
 
         // Sockets made here are the namespace's; their completions come from the root-namespace epoll
         // thread, and the continuations come back to this thread.
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accept = listener.AcceptAsync();
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        using var server = await accept;
-        await client.SendAsync(new byte[] { 42 });
-        var buffer = new byte[1];
-        Assert.That(await server.ReceiveAsync(buffer), Is.EqualTo(1));
-        Assert.That(buffer[0], Is.EqualTo(42));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            using var client = new TcpClient();
+            var accept = listener.AcceptTcpClientAsync();
+            await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+            using var server = await accept;
+            await client.GetStream().WriteAsync(new byte[] { 42 });
+            var buffer = new byte[1];
+            Assert.That(await server.GetStream().ReadAsync(buffer), Is.EqualTo(1));
+            Assert.That(buffer[0], Is.EqualTo(42));
+        }
+        finally
+        {
+            listener.Stop();
+        }
 
         Assert.That(Membership.Current, Is.EqualTo(ns.Inode), "after socket awaits");
         Assert.That(Environment.CurrentManagedThreadId, Is.EqualTo(thread));

@@ -16,20 +16,12 @@ public class NestedRunTests
     [Test]
     public void Without_privileges_the_tests_are_ignored_with_the_requirement_as_reason()
     {
-        var results = NestedTestRun.Run(dropPrivileges: true, new Dictionary<string, string?>
+        var results = NestedTestRun.Run(dropPrivileges: true, requirePrivileges: false, failures: false);
+        foreach (var result in PrivilegedScenarios(results))
         {
-            [NetworkPrivileges.RequireVariable] = null,
-            ["ISOLATED_NET_NUNIT_SCENARIOS"] = null,
-        });
-        foreach (var version in s_versions)
-        {
-            foreach (var name in s_privilegedScenarios)
-            {
-                var result = Single(results, version, name);
-                Assert.That(result.Outcome, Is.EqualTo("NotExecuted"), result.ToString());
-                Assert.That(result.Message, Does.Contain(NetworkPrivileges.Requirement), result.ToString());
-                Assert.That(result.Message, Does.Contain("missing CAP_NET_ADMIN + CAP_SYS_ADMIN"), result.ToString());
-            }
+            Assert.That(result.Outcome, Is.EqualTo("NotExecuted"), result.ToString());
+            Assert.That(result.Message, Does.Contain(NetworkPrivileges.Requirement), result.ToString());
+            Assert.That(result.Message, Does.Contain("missing CAP_NET_ADMIN + CAP_SYS_ADMIN"), result.ToString());
         }
         Assert.That(results.Where(r => r.Outcome == "Failed"), Is.Empty, "nothing fails when privileges are merely missing");
     }
@@ -37,19 +29,14 @@ public class NestedRunTests
     [Test]
     public void Without_privileges_but_required_the_tests_fail()
     {
-        var results = NestedTestRun.Run(dropPrivileges: true, new Dictionary<string, string?>
+        var results = NestedTestRun.Run(dropPrivileges: true, requirePrivileges: true, failures: false);
+        foreach (var result in PrivilegedScenarios(results))
         {
-            [NetworkPrivileges.RequireVariable] = "1",
-            ["ISOLATED_NET_NUNIT_SCENARIOS"] = null,
-        });
+            Assert.That(result.Outcome, Is.EqualTo("Failed"), result.ToString());
+            Assert.That(result.Message, Does.Contain(NetworkPrivileges.Requirement), result.ToString());
+        }
         foreach (var version in s_versions)
         {
-            foreach (var name in s_privilegedScenarios)
-            {
-                var result = Single(results, version, name);
-                Assert.That(result.Outcome, Is.EqualTo("Failed"), result.ToString());
-                Assert.That(result.Message, Does.Contain(NetworkPrivileges.Requirement), result.ToString());
-            }
             Assert.That(Single(results, version, "Host_test").Message, Does.Contain($"{NetworkPrivileges.RequireVariable}=1 makes that a failure"));
             Assert.That(Single(results, version, "Fresh_namespace_test").Message, Does.Contain($"{NetworkPrivileges.RequireVariable}=1 makes that a failure"));
         }
@@ -58,17 +45,13 @@ public class NestedRunTests
     [Test]
     public void Failures_show_the_network_and_a_stray_thread_fails_its_test()
     {
-        var results = NestedTestRun.Run(dropPrivileges: false, new Dictionary<string, string?>
+        var results = NestedTestRun.Run(dropPrivileges: false, requirePrivileges: true, failures: true);
+        foreach (var result in PrivilegedScenarios(results).Concat(s_versions.Select(v => Single(results, v, "Passing_test_beside_them"))))
         {
-            [NetworkPrivileges.RequireVariable] = "1",
-            ["ISOLATED_NET_NUNIT_SCENARIOS"] = "failures",
-        });
+            Assert.That(result.Outcome, Is.EqualTo("Passed"), result.ToString());
+        }
         foreach (var version in s_versions)
         {
-            foreach (var name in s_privilegedScenarios.Append("Passing_test_beside_them"))
-            {
-                Assert.That(Single(results, version, name).Outcome, Is.EqualTo("Passed"), Single(results, version, name).ToString());
-            }
 
             var sync = Single(results, version, "Sync_assertion_fails_in_a_host");
             Assert.That(sync.Outcome, Is.EqualTo("Failed"));
@@ -101,6 +84,9 @@ public class NestedRunTests
         Assert.That(result.StdOut, Does.Contain("switch lan: 10.0.1.0/24").Or.Contain("switch lan: 10.0."), result.StdOut);
         Assert.That(result.StdOut, Does.Contain("host client (net:[").And.Contain("host server (net:["), result.StdOut);
     }
+
+    private static IEnumerable<TrxResult> PrivilegedScenarios(IReadOnlyList<TrxResult> results) =>
+        s_versions.SelectMany(version => s_privilegedScenarios.Select(name => Single(results, version, name)));
 
     private static TrxResult Single(IReadOnlyList<TrxResult> results, string version, string name)
     {

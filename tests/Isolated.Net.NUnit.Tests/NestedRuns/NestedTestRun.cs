@@ -20,8 +20,12 @@ internal static class NestedTestRun
         typeof(NestedTestRun).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "ScenarioAssemblies").Value!.Split(';');
 
-    /// <summary>Runs the scenarios; <paramref name="dropPrivileges"/> runs them under capsh without CAP_NET_ADMIN and CAP_SYS_ADMIN.</summary>
-    public static IReadOnlyList<TrxResult> Run(bool dropPrivileges, IReadOnlyDictionary<string, string?> environment)
+    /// <summary>
+    /// Runs the scenarios: under capsh without CAP_NET_ADMIN and CAP_SYS_ADMIN when
+    /// <paramref name="dropPrivileges"/>; with ISOLATED_NET_REQUIRE_PRIVILEGES=1 when
+    /// <paramref name="requirePrivileges"/>; with the deliberate failures when <paramref name="failures"/>.
+    /// </summary>
+    public static IReadOnlyList<TrxResult> Run(bool dropPrivileges, bool requirePrivileges, bool failures)
     {
         foreach (var assembly in ScenarioAssemblies)
         {
@@ -37,10 +41,8 @@ internal static class NestedTestRun
             var start = dropPrivileges
                 ? Start("capsh", ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
                 : Start(test[0], test[1..]);
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
+            start.Environment[NetworkPrivileges.RequireVariable] = requirePrivileges ? "1" : null;
+            start.Environment["ISOLATED_NET_NUNIT_SCENARIOS"] = failures ? "failures" : null;
             var (exitCode, output) = Execute(start, TimeSpan.FromMinutes(5));
             var trx = Path.Combine(results.FullName, "scenarios.trx");
             if (!File.Exists(trx))
