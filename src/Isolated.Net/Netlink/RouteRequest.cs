@@ -101,6 +101,17 @@ internal sealed class RouteRequest
         return SetLink($"setting {link} address {FormatMac(bytes)}", link, null, m => m.AddAttribute(IFLA_ADDRESS, bytes));
     }
 
+    // Equivalent to: ip link set dev NAME alias TEXT
+    public static RouteRequest SetAlias(LinkRef link, string alias)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(alias);
+        if (System.Text.Encoding.UTF8.GetByteCount(alias) >= 256)
+        {
+            throw new ArgumentException($"Interface alias '{alias}' is longer than 255 bytes.", nameof(alias));
+        }
+        return SetLink($"setting {link} alias '{alias}'", link, null, m => m.AddString(IFLA_IFALIAS, alias));
+    }
+
     // Equivalent to: ip link set dev NAME master BRIDGE
     public static RouteRequest SetMaster(LinkRef link, int masterIndex, string? masterName = null)
     {

@@ -139,6 +139,7 @@ internal static unsafe class Reaper
         "process" => ReleaseProcess(entry, dryRun),
         "netns" => ReleaseNamespace(entry, dryRun),
         "mount" => ReleaseMount(entry, dryRun),
+        "rootlink" => ReleaseRootLink(entry, dryRun),
         _ => $"{entry}: unknown kind, left alone",
     };
 
@@ -192,6 +193,42 @@ internal static unsafe class Reaper
             Thread.Sleep(20);
         }
         return killed.Count == 0 ? $"{entry}: no process inside" : $"{entry}: killed {string.Join(", ", killed)}";
+    }
+
+    // The kernel removes a root link with its host namespace; this covers a namespace kept alive.
+    // Ours only if it carries the alias we tagged it with (read from sysfs, the root namespace's view).
+    private static string ReleaseRootLink(JournalEntry entry, bool dryRun)
+    {
+        var name = entry.Get("name");
+        if (name is null || Netlink.InterfaceName.Problem(name) is not null)
+        {
+            return $"{entry}: no valid interface name; left alone";
+        }
+        string alias;
+        try
+        {
+            alias = File.ReadAllText($"/sys/class/net/{name}/ifalias").Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"{entry}: already gone";
+        }
+        if (alias != entry.Get("alias"))
+        {
+            return $"{entry}: {name} carries alias '{alias}', not ours; left alone";
+        }
+        if (!dryRun)
+        {
+            try
+            {
+                RootNamespace.Value.Netlink.DeleteLink(name);
+            }
+            catch (NetworkOperationException ex)
+            {
+                return $"{entry}: deleting {name} failed: {ex.Message}";
+            }
+        }
+        return $"{entry}: {(dryRun ? "would delete" : "deleted")} root link {name}";
     }
 
     private static string ReleaseMount(JournalEntry entry, bool dryRun)

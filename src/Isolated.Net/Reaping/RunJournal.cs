@@ -51,6 +51,9 @@ internal sealed unsafe class RunJournal
     public static int RecordProcess(int pid, NetworkNamespace ns) =>
         Current.Append("process", requiresReaper: true, ("pid", pid), ("start", ProcStartTime(pid) ?? 0), ("inode", ns.Inode));
 
+    // rootlink ID name=N alias=TAG — a veth end in the root namespace, before it is made.
+    public static int RecordRootLink(string name, string alias) => Current.Append("rootlink", requiresReaper: true, ("name", name), ("alias", alias));
+
     // mount ID path=/run/netns/NAME — before the mount point is created; `bound ID inode=I` once mounted.
     public static int RecordMount(string path) => Current.Append("mount", requiresReaper: true, ("path", path));
 
