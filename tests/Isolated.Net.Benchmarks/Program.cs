@@ -13,10 +13,14 @@ using Isolated.Net.Benchmarks;
 // per-invocation model suits. Each benchmark warms up unmeasured, then times every iteration on its
 // own; the report gives median and p90 (nearest rank) and the iteration count.
 
-bool quick = args.Contains("--quick");
-if (args.Any(a => a is "-h" or "--help") || args.Any(a => a != "--quick"))
+bool quick = args is ["--quick"];
+int? loop = args is ["--loop", var loopArgument] && int.TryParse(loopArgument, CultureInfo.InvariantCulture, out var count) && count > 0 ? count : null;
+if (!(args.Length == 0 || quick || loop is not null))
 {
-    Console.WriteLine("usage: Isolated.Net.Benchmarks [--quick]   (as root)");
+    Console.WriteLine("usage: Isolated.Net.Benchmarks [--quick | --loop N]   (as root)");
+    Console.WriteLine("  --quick    every benchmark with small counts (under a minute)");
+    Console.WriteLine("  --loop N   only build and dispose the 2-host topology N times, for a profiler:");
+    Console.WriteLine("             DOTNET_PerfMapEnabled=1 perf record -g -- dotnet <this>.dll --loop 2000");
     return args.Any(a => a is "-h" or "--help") ? 0 : 2;
 }
 if (!NetworkPrivileges.AreSufficient)
@@ -25,9 +29,19 @@ if (!NetworkPrivileges.AreSufficient)
     return 2;
 }
 
+if (loop is { } iterations)
+{
+    var topology = new TopologyBuilder().AddHost("a").AddHost("b").Link("a", "b");
+    for (int i = 0; i < iterations; i++)
+    {
+        topology.Build().Dispose();
+    }
+    return 0;
+}
+
 var counts = quick
     ? new { Warmup = 5, Cheap = 30, Ip = 5, Lan20 = 3, Lan100 = 1, Sustained = 200 }
-    : new { Warmup = 20, Cheap = 300, Ip = 40, Lan20 = 30, Lan100 = 10, Sustained = 2000 };
+    : new { Warmup = 20, Cheap = 300, Ip = 200, Lan20 = 50, Lan100 = 20, Sustained = 2000 };
 
 var rows = new List<(Samples Samples, string Note)>();
 var metrics = new StringBuilder();
@@ -108,7 +122,8 @@ foreach (var (samples, note) in rows)
 }
 report.AppendLine();
 double throughput = sustained.Topologies / sustained.Seconds;
-report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologies} 2-host topologies in {sustained.Seconds:0.##} s ({throughput:0.#}/s); RSS start/middle/end {sustained.RssStartKiB / 1024.0:0.#}/{sustained.RssMiddleKiB / 1024.0:0.#}/{sustained.RssEndKiB / 1024.0:0.#} MiB; "
+report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologies} 2-host topologies in {sustained.Seconds:0.##} s ({throughput:0.#}/s); RSS start/middle/end {sustained.Start.RssKiB / 1024.0:0.#}/{sustained.Middle.RssKiB / 1024.0:0.#}/{sustained.End.RssKiB / 1024.0:0.#} MiB; "
+    + $"managed heap after full GC start/end {sustained.Start.ManagedHeapBytes / 1048576.0:0.##}/{sustained.End.ManagedHeapBytes / 1048576.0:0.##} MiB; threads {sustained.Start.Threads}/{sustained.End.Threads}; open fds {sustained.Start.OpenFds}/{sustained.End.OpenFds}; "
     + $"kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
 Console.WriteLine(report);
 
@@ -137,13 +152,23 @@ Metric("networkisolated_overhead_median", nunit.Median - plain.Median, "ms");
 Metric("namespace_create_dispose_median", createDispose.Median, "ms");
 Metric("stray_thread_scan_median", scan.Median, "ms");
 Metric("sustained_throughput", throughput, "topologies/s");
-Metric("sustained_rss_start", sustained.RssStartKiB / 1024.0, "MiB");
-Metric("sustained_rss_middle", sustained.RssMiddleKiB / 1024.0, "MiB");
-Metric("sustained_rss_end", sustained.RssEndKiB / 1024.0, "MiB");
+Metric("sustained_rss_start", sustained.Start.RssKiB / 1024.0, "MiB");
+Metric("sustained_rss_middle", sustained.Middle.RssKiB / 1024.0, "MiB");
+Metric("sustained_rss_end", sustained.End.RssKiB / 1024.0, "MiB");
+Metric("sustained_managed_heap_start", sustained.Start.ManagedHeapBytes / 1048576.0, "MiB");
+Metric("sustained_managed_heap_end", sustained.End.ManagedHeapBytes / 1048576.0, "MiB");
+Metric("sustained_threads_start", sustained.Start.Threads, "threads");
+Metric("sustained_threads_end", sustained.End.Threads, "threads");
+Metric("sustained_fds_start", sustained.Start.OpenFds, "fds");
+Metric("sustained_fds_end", sustained.End.OpenFds, "fds");
 if (sustained.NamespacesAtEnd is { } atEnd && sustained.NamespacesBefore is { } before)
 {
-    Metric("sustained_netns_backlog_end", atEnd - before, "namespaces");
-    Metric("sustained_netns_backlog_after_drain", (sustained.NamespacesAfterDrain ?? atEnd) - before, "namespaces");
+    // Machine-wide counts: other processes' namespaces come and go too, hence the raw values beside.
+    Metric("sustained_netns_objects_before", before, "namespaces");
+    Metric("sustained_netns_objects_end", atEnd, "namespaces");
+    Metric("sustained_netns_objects_after_drain", sustained.NamespacesAfterDrain ?? atEnd, "namespaces");
+    Metric("sustained_netns_backlog_end", Math.Max(0, atEnd - before), "namespaces");
+    Metric("sustained_netns_backlog_after_drain", Math.Max(0, (sustained.NamespacesAfterDrain ?? atEnd) - before), "namespaces");
     Metric("sustained_netns_drain", sustained.DrainSeconds, "s");
 }
 Console.Write(metrics);

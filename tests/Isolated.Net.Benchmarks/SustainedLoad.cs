@@ -8,7 +8,15 @@ namespace Isolated.Net.Benchmarks;
 // it drains, as the change against the settled count before the run.
 internal static class SustainedLoad
 {
-    public sealed record Result(int Topologies, double Seconds, long RssStartKiB, long RssMiddleKiB, long RssEndKiB,
+    // Process state at one moment: resident set, the managed heap after a full collection (what is
+    // really still referenced; RSS also keeps heap the GC has not returned), threads and open fds.
+    public sealed record Snapshot(long RssKiB, long ManagedHeapBytes, int Threads, int OpenFds)
+    {
+        public static Snapshot Take(bool collect) => new(ResidentKiB(), GC.GetTotalMemory(forceFullCollection: collect),
+            Directory.GetDirectories("/proc/self/task").Length, Directory.GetFiles("/proc/self/fd").Length);
+    }
+
+    public sealed record Result(int Topologies, double Seconds, Snapshot Start, Snapshot Middle, Snapshot End,
         int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds);
 
     public static Result Run(int topologies, TimeSpan drainLimit)
@@ -18,23 +26,23 @@ internal static class SustainedLoad
         {
             builder.Build().Dispose();
         }
-        ForceCollection();
         int? before = NamespaceBacklog.Settle(target: null, TimeSpan.FromSeconds(10)).Count;
-        long rssStart = ResidentKiB(), rssMiddle = 0;
+        var start = Snapshot.Take(collect: true);
+        Snapshot? middle = null;
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < topologies; i++)
         {
             builder.Build().Dispose();
             if (i == topologies / 2)
             {
-                rssMiddle = ResidentKiB();
+                middle = Snapshot.Take(collect: false);
             }
         }
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        long rssEnd = ResidentKiB();
         int? atEnd = NamespaceBacklog.Count();
+        var end = Snapshot.Take(collect: true);
         var (afterDrain, drainSeconds) = NamespaceBacklog.Settle(before, drainLimit);
-        return new Result(topologies, seconds, rssStart, rssMiddle, rssEnd, before, atEnd, afterDrain, drainSeconds);
+        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds);
     }
 
     public static long ResidentKiB()
@@ -47,12 +55,5 @@ internal static class SustainedLoad
             }
         }
         return -1;
-    }
-
-    private static void ForceCollection()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
     }
 }
