@@ -59,7 +59,8 @@ Samples Run(string name, int warmup, int iterations, Action body, string note = 
 }
 
 // (a) and (c) alternate in rounds of ten, so both see the same machine: the other load on it and the
-// kernel's asynchronous teardown of the namespaces the previous round disposed.
+// kernel's asynchronous teardown of the namespaces the previous round disposed. Each round starts with
+// two unmeasured iterations (the floor is a fresh process each round: cold page cache and TLB).
 var twoHosts = new TopologyBuilder().AddHost("a").AddHost("b").Link("a", "b");
 var isolated = new Samples("(a) 2-host, Isolated.Net");
 rows.Add((isolated, ""));
@@ -81,7 +82,7 @@ using (floor)
     const int Round = 10;
     for (int done = 0; done < counts.Cheap; done += Round)
     {
-        int warmup = done == 0 ? counts.Warmup : 0, n = Math.Min(Round, counts.Cheap - done);
+        int warmup = done == 0 ? counts.Warmup : 2, n = Math.Min(Round, counts.Cheap - done);
         Samples.MeasureInto(isolated, warmup, n, () => twoHosts.Build().Dispose());
         floor?.Measure(warmup, n, floorSamples!);
     }
@@ -124,7 +125,7 @@ report.AppendLine();
 double throughput = sustained.Topologies / sustained.Seconds;
 report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologies} 2-host topologies in {sustained.Seconds:0.##} s ({throughput:0.#}/s); RSS start/middle/end {sustained.Start.RssKiB / 1024.0:0.#}/{sustained.Middle.RssKiB / 1024.0:0.#}/{sustained.End.RssKiB / 1024.0:0.#} MiB; "
     + $"managed heap after full GC start/end {sustained.Start.ManagedHeapBytes / 1048576.0:0.##}/{sustained.End.ManagedHeapBytes / 1048576.0:0.##} MiB; threads {sustained.Start.Threads}/{sustained.End.Threads}; open fds {sustained.Start.OpenFds}/{sustained.End.OpenFds}; "
-    + $"kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
+    + $"RSS every tenth (MiB): {string.Join(' ', sustained.RssSeriesKiB.Select(k => (k / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)))}; kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
 Console.WriteLine(report);
 
 Metric("two_host_isolated_net_median", isolated.Median, "ms");

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Isolated.Net.Benchmarks;
 
 // Benchmark (f): many 2-host topologies back to back. Reports throughput, this process's resident set
-// at start, middle and end, and the kernel's backlog of network namespaces (NamespaceBacklog) at the end and after
+// at start, middle and end (and every tenth of the run, to tell a one-off step from a trend), and the kernel's backlog of network namespaces (NamespaceBacklog) at the end and after
 // it drains, as the change against the settled count before the run.
 internal static class SustainedLoad
 {
@@ -17,7 +17,7 @@ internal static class SustainedLoad
     }
 
     public sealed record Result(int Topologies, double Seconds, Snapshot Start, Snapshot Middle, Snapshot End,
-        int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds);
+        int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds, IReadOnlyList<long> RssSeriesKiB);
 
     public static Result Run(int topologies, TimeSpan drainLimit)
     {
@@ -29,6 +29,7 @@ internal static class SustainedLoad
         int? before = NamespaceBacklog.Settle(target: null, TimeSpan.FromSeconds(10)).Count;
         var start = Snapshot.Take(collect: true);
         Snapshot? middle = null;
+        var series = new List<long>(11) { start.RssKiB };
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < topologies; i++)
         {
@@ -37,12 +38,16 @@ internal static class SustainedLoad
             {
                 middle = Snapshot.Take(collect: false);
             }
+            if ((i + 1) % Math.Max(1, topologies / 10) == 0)
+            {
+                series.Add(ResidentKiB());
+            }
         }
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         int? atEnd = NamespaceBacklog.Count();
         var end = Snapshot.Take(collect: true);
         var (afterDrain, drainSeconds) = NamespaceBacklog.Settle(before, drainLimit);
-        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds);
+        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds, series);
     }
 
     public static long ResidentKiB()
