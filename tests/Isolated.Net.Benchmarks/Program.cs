@@ -125,7 +125,7 @@ report.AppendLine();
 double throughput = sustained.Topologies / sustained.Seconds;
 report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologies} 2-host topologies in {sustained.Seconds:0.##} s ({throughput:0.#}/s); RSS start/middle/end {sustained.Start.RssKiB / 1024.0:0.#}/{sustained.Middle.RssKiB / 1024.0:0.#}/{sustained.End.RssKiB / 1024.0:0.#} MiB; "
     + $"managed heap after full GC start/end {sustained.Start.ManagedHeapBytes / 1048576.0:0.##}/{sustained.End.ManagedHeapBytes / 1048576.0:0.##} MiB; threads {sustained.Start.Threads}/{sustained.End.Threads}; open fds {sustained.Start.OpenFds}/{sustained.End.OpenFds}; "
-    + $"RSS every tenth (MiB): {string.Join(' ', sustained.RssSeriesKiB.Select(k => (k / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)))}; kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
+    + $"RSS every tenth (MiB): {string.Join(' ', sustained.RssSeriesKiB.Select(k => (k / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)))}; GC committed every tenth (MiB): {string.Join(' ', sustained.GcCommittedSeriesBytes.Select(b => (b / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture)))}; kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
 Console.WriteLine(report);
 
 Metric("two_host_isolated_net_median", isolated.Median, "ms");
@@ -135,12 +135,14 @@ if (floorSamples is { } c)
     Metric("two_host_c_floor_median", c.Median, "ms");
     Metric("two_host_c_floor_p90", c.P90, "ms");
     Metric("ratio_vs_c_floor", isolated.Median / c.Median, "x");
+    Metric("ratio_vs_c_floor_mean", isolated.Mean / c.Mean, "x");
 }
 if (ip is not null)
 {
     Metric("two_host_ip_median", ip.Median, "ms");
     Metric("two_host_ip_p90", ip.P90, "ms");
     Metric("ratio_vs_ip", ip.Median / isolated.Median, "x");
+    Metric("ratio_vs_ip_mean", ip.Mean / isolated.Mean, "x");
 }
 foreach (var (samples, _) in rows.Where(r => r.Samples.Name.StartsWith("(d)", StringComparison.Ordinal)))
 {
@@ -156,6 +158,8 @@ Metric("sustained_throughput", throughput, "topologies/s");
 Metric("sustained_rss_start", sustained.Start.RssKiB / 1024.0, "MiB");
 Metric("sustained_rss_middle", sustained.Middle.RssKiB / 1024.0, "MiB");
 Metric("sustained_rss_end", sustained.End.RssKiB / 1024.0, "MiB");
+Metric("sustained_gc_committed_start", sustained.GcCommittedSeriesBytes[0] / 1048576.0, "MiB");
+Metric("sustained_gc_committed_end", sustained.GcCommittedSeriesBytes[^1] / 1048576.0, "MiB");
 Metric("sustained_managed_heap_start", sustained.Start.ManagedHeapBytes / 1048576.0, "MiB");
 Metric("sustained_managed_heap_end", sustained.End.ManagedHeapBytes / 1048576.0, "MiB");
 Metric("sustained_threads_start", sustained.Start.Threads, "threads");

@@ -3,9 +3,10 @@ using System.Globalization;
 
 namespace Isolated.Net.Benchmarks;
 
-// Benchmark (f): many 2-host topologies back to back. Reports throughput, this process's resident set
-// at start, middle and end (and every tenth of the run, to tell a one-off step from a trend), and the kernel's backlog of network namespaces (NamespaceBacklog) at the end and after
-// it drains, as the change against the settled count before the run.
+// Benchmark (f): many 2-host topologies back to back. Reports throughput; this process's resident set
+// at start, middle and end, and every tenth of the run beside the GC's committed bytes (to tell a leak
+// from heap the GC keeps); and the kernel's backlog of network namespaces (NamespaceBacklog) at the end
+// and after it drains, as the change against the settled count before the run.
 internal static class SustainedLoad
 {
     // Process state at one moment: resident set, the managed heap after a full collection (what is
@@ -17,7 +18,7 @@ internal static class SustainedLoad
     }
 
     public sealed record Result(int Topologies, double Seconds, Snapshot Start, Snapshot Middle, Snapshot End,
-        int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds, IReadOnlyList<long> RssSeriesKiB);
+        int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds, IReadOnlyList<long> RssSeriesKiB, IReadOnlyList<long> GcCommittedSeriesBytes);
 
     public static Result Run(int topologies, TimeSpan drainLimit)
     {
@@ -30,6 +31,8 @@ internal static class SustainedLoad
         var start = Snapshot.Take(collect: true);
         Snapshot? middle = null;
         var series = new List<long>(11) { start.RssKiB };
+        // What the GC has committed: RSS that grows with it is heap the GC has not handed back yet.
+        var committed = new List<long>(11) { GC.GetGCMemoryInfo().TotalCommittedBytes };
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < topologies; i++)
         {
@@ -41,13 +44,14 @@ internal static class SustainedLoad
             if ((i + 1) % Math.Max(1, topologies / 10) == 0)
             {
                 series.Add(ResidentKiB());
+                committed.Add(GC.GetGCMemoryInfo().TotalCommittedBytes);
             }
         }
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         int? atEnd = NamespaceBacklog.Count();
         var end = Snapshot.Take(collect: true);
         var (afterDrain, drainSeconds) = NamespaceBacklog.Settle(before, drainLimit);
-        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds, series);
+        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds, series, committed);
     }
 
     public static long ResidentKiB()
