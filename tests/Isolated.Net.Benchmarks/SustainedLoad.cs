@@ -18,7 +18,7 @@ internal static class SustainedLoad
     }
 
     public sealed record Result(int Topologies, double Seconds, Snapshot Start, Snapshot Middle, Snapshot End,
-        int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds, IReadOnlyList<long> RssSeriesKiB, IReadOnlyList<long> GcCommittedSeriesBytes);
+        int? NamespacesBefore, int? NamespacesAtEnd, int? NamespacesAfterDrain, double DrainSeconds, IReadOnlyList<long> RssSeriesKiB, IReadOnlyList<long> GcCommittedSeriesBytes, long ManagedHeapAfterScanBytes, long AllocatedBytes);
 
     public static Result Run(int topologies, TimeSpan drainLimit)
     {
@@ -33,6 +33,7 @@ internal static class SustainedLoad
         var series = new List<long>(11) { start.RssKiB };
         // What the GC has committed: RSS that grows with it is heap the GC has not handed back yet.
         var committed = new List<long>(11) { GC.GetGCMemoryInfo().TotalCommittedBytes };
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < topologies; i++)
         {
@@ -48,10 +49,16 @@ internal static class SustainedLoad
             }
         }
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         int? atEnd = NamespaceBacklog.Count();
         var end = Snapshot.Take(collect: true);
+        // The core remembers exited namespace threads until a stray-thread scan prunes them (the test
+        // adapters scan after every test; this loop never does). The heap after one scan shows how much
+        // of the growth that is.
+        _ = NamespaceLeakDetector.FindStrayThreads();
+        long heapAfterScan = GC.GetTotalMemory(forceFullCollection: true);
         var (afterDrain, drainSeconds) = NamespaceBacklog.Settle(before, drainLimit);
-        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds, series, committed);
+        return new Result(topologies, seconds, start, middle ?? start, end, before, atEnd, afterDrain, drainSeconds, series, committed, heapAfterScan, allocated);
     }
 
     public static long ResidentKiB()
