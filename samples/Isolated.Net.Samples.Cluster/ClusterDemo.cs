@@ -57,7 +57,14 @@ internal sealed class ClusterDemo(Topology topology, IReadOnlyList<string> nodes
         Console.WriteLine();
         Say("3. Heal: topology.Heal() removes the cut");
         topology.Heal();
+        int connectsPartitioned = client.ConnectionsOpenedTo(isolated);
         await ProbeAllAsync(paths, Phase.Healed, RequestTimeout);
+        if (client.ConnectionsOpenedTo(isolated) == connectsPartitioned)
+        {
+            // SocketsHttpHandler keeps a connection attempt going when the request that started it is
+            // cancelled: the first request after the heal waits for it, until a retransmitted SYN gets through.
+            Say($"   client's first request to {isolated} waited for the connect begun during the partition (the request was cancelled, the connect was not) until a retransmitted SYN got through");
+        }
         await MeasureLatencyAsync(paths, Phase.Healed);
         Check("every node answers both paths after the heal", _rows.Values.All(r => r[Phase.Healed]?.Answered == true));
         var stale = await client.GetAsync(isolated, $"/kv/{Key}", RequestTimeout);
