@@ -130,6 +130,63 @@ public sealed class CrashTests
         }
     }
 
+    [PrivilegedFact]
+    public async Task A_real_dotnet_test_blame_hang_kill_leaves_nothing()
+    {
+        var dll = Victim.Sibling("Isolated.Net.Reaping.HangScenario", "Isolated.Net.Reaping.HangScenario.dll");
+        var work = Directory.CreateTempSubdirectory("isonet-hang-");
+        var report = Path.Combine(work.FullName, "made.txt");
+        var prefix = "isonet-hang-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[] { "test", dll, "--blame-hang-timeout", "15s", "--results-directory", work.FullName })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            start.Environment["HANG_SCENARIO_REPORT"] = report;
+            start.Environment["HANG_SCENARIO_PREFIX"] = prefix;
+            using var run = Process.Start(start)!;
+            var output = run.StandardOutput.ReadToEndAsync();
+            _ = run.StandardError.ReadToEndAsync();
+            Assert.True(run.WaitForExit(TimeSpan.FromMinutes(3)), "dotnet test did not end");
+            Assert.Contains("hang", (await output).ToLowerInvariant(), StringComparison.Ordinal);
+
+            var made = await File.ReadAllLinesAsync(report);
+            Assert.Contains("READY", made);
+            int testHost = int.Parse(made.Single(l => l.StartsWith("PID ", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            int child = int.Parse(made.Single(l => l.StartsWith("CHILD ", StringComparison.Ordinal))[6..], CultureInfo.InvariantCulture);
+            var inodes = made.Where(l => l.StartsWith("NETNS ", StringComparison.Ordinal) || l.StartsWith("NAMED ", StringComparison.Ordinal)).Select(l => l.Split(' ')[1]).ToList();
+
+            var deadline = DateTime.UtcNow + Within;
+            List<string> left;
+            do
+            {
+                left = [];
+                if (File.Exists("/run/netns/" + prefix))
+                {
+                    left.Add("/run/netns/" + prefix);
+                }
+                if (Machine.IsAlive(child))
+                {
+                    left.Add($"child {child}");
+                }
+                left.AddRange(inodes.SelectMany(Machine.ProcessesIn).Select(p => $"process {p}"));
+                left.AddRange(Directory.GetFiles("/run/isolated-net", $"run-{testHost}-*.journal"));
+                if (left.Count > 0)
+                {
+                    await Task.Delay(20);
+                }
+            }
+            while (left.Count > 0 && DateTime.UtcNow < deadline);
+            Assert.Empty(left);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
     private static List<int> TreeDeepestFirst(int root)
     {
         var parents = new Dictionary<int, int>();
