@@ -12,7 +12,7 @@ internal delegate void RouteRequestEncoder(NetlinkMessageWriter writer, uint seq
 // One rtnetlink request: what it does in iproute2 words (for errors), and how it is encoded. The
 // factories validate their arguments before anything is built, so a bad argument never reaches the
 // kernel. Requests are values: RouteNetlinkSocket.Execute sends one or several in a single datagram.
-internal sealed class RouteRequest
+internal sealed partial class RouteRequest
 {
     private const ushort CreateFlags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
     private const ushort ChangeFlags = NLM_F_REQUEST | NLM_F_ACK;
