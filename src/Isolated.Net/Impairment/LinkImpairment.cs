@@ -1,0 +1,51 @@
+namespace Isolated.Net;
+
+/// <summary>
+/// The running impairment of a link built with <see cref="TopologyBuilder.ImpairedLink"/>: both ends are
+/// TAP devices and a forwarder in this process moves every Ethernet frame between them, delaying,
+/// dropping, duplicating and reordering as each direction's settings say. Reach it through
+/// <see cref="Link.Impairment"/>; it stops when the topology (either end's namespace) is disposed.
+/// </summary>
+public sealed class LinkImpairment
+{
+    private readonly LinkForwarder _forwarder;
+
+    internal LinkImpairment(string name, ulong seed, ImpairedDirection aToB, ImpairedDirection bToA, LinkForwarder forwarder)
+    {
+        Name = name;
+        Seed = seed;
+        AtoB = aToB;
+        BtoA = bToA;
+        _forwarder = forwarder;
+    }
+
+    /// <summary>The link's name, as <see cref="Link.Name"/>.</summary>
+    public string Name { get; }
+
+    /// <summary>The seed the link was built with (<see cref="ImpairedLinkOptions.Seed"/>).</summary>
+    public ulong Seed { get; }
+
+    /// <summary>From the first host named to the second.</summary>
+    public ImpairedDirection AtoB { get; }
+
+    /// <summary>From the second host named to the first.</summary>
+    public ImpairedDirection BtoA { get; }
+
+    /// <summary>
+    /// True while the forwarder runs; false once either end's namespace was disposed, an end's interface
+    /// was deleted, or the forwarder failed (<see cref="Failure"/> says why).
+    /// </summary>
+    public bool IsRunning => _forwarder.IsRunning;
+
+    /// <summary>What stopped the forwarder if it failed; null while it runs or after an orderly stop.</summary>
+    public Exception? Failure => _forwarder.Failure;
+
+    /// <summary>True when both forwarder threads run at real-time priority (see <see cref="ImpairedLinkOptions.RealTimePriority"/>).</summary>
+    public bool IsRealTime => _forwarder.IsRealTime;
+
+    /// <summary>Kernel thread ids of the forwarder's two threads (one per direction), for diagnostics.</summary>
+    public IReadOnlyList<int> ThreadIds => _forwarder.ThreadIds;
+
+    /// <inheritdoc />
+    public override string ToString() => $"impaired link {Name}: {AtoB} {AtoB.Settings}; {BtoA} {BtoA.Settings}";
+}
