@@ -2,11 +2,11 @@ namespace Isolated.Net;
 
 /// <summary>
 /// One direction of an impaired link while it runs: its settings, changeable at any time, and its
-/// counters. Obtained from <see cref="LinkImpairment.AtoB"/> and <see cref="LinkImpairment.BtoA"/>.
+/// counters. Obtained from <see cref="ImpairedLinkForwarder.AtoB"/> and <see cref="ImpairedLinkForwarder.BtoA"/>.
 /// </summary>
 public sealed class ImpairedDirection
 {
-    private ImpairmentSettings _settings;
+    private DirectionSettings _settings;
 
     // Written only by the direction's forwarder thread; read from anywhere (64-bit reads are atomic).
     internal long ReceivedCount;
@@ -24,7 +24,7 @@ public sealed class ImpairedDirection
     internal long LatenessTotal;
     internal long LatenessMax;
 
-    internal ImpairedDirection(string from, string to, ImpairmentSettings settings)
+    internal ImpairedDirection(string from, string to, DirectionSettings settings)
     {
         From = from;
         To = to;
@@ -38,7 +38,7 @@ public sealed class ImpairedDirection
     public string To { get; }
 
     /// <summary>A copy of the settings in force; changing the copy changes nothing until passed to <see cref="Set"/>.</summary>
-    public Impairment Settings => _settings.Source.Clone();
+    public ImpairmentSettings Settings => _settings.Source.Clone();
 
     /// <summary>A snapshot of the counters.</summary>
     public ImpairmentCounters Counters => new(
@@ -52,7 +52,7 @@ public sealed class ImpairedDirection
         Volatile.Read(ref UndeliverableCount),
         Volatile.Read(ref BytesPassedCount));
 
-    internal ImpairmentSettings Current => Volatile.Read(ref _settings);
+    internal DirectionSettings Current => Volatile.Read(ref _settings);
 
     /// <summary>
     /// Replaces the settings. They apply to frames that arrive from now on; frames already on their way
@@ -60,12 +60,12 @@ public sealed class ImpairedDirection
     /// </summary>
     /// <param name="settings">The new settings (copied).</param>
     /// <exception cref="ArgumentException">A setting is out of range; the message names each one.</exception>
-    public void Set(Impairment settings) =>
-        Volatile.Write(ref _settings, ImpairmentSettings.From(settings, ToString(), nameof(settings)));
+    public void Set(ImpairmentSettings settings) =>
+        Volatile.Write(ref _settings, DirectionSettings.From(settings, ToString(), nameof(settings)));
 
-    /// <summary>Changes some settings, keeping the others: <c>link.Impairment.AtoB.Update(i => i.Loss = 0.3)</c>.</summary>
+    /// <summary>Changes some settings, keeping the others: <c>link.Forwarder.AtoB.Update(i => i.Loss = 0.3)</c>.</summary>
     /// <param name="change">Edits a copy of the current settings, which then replaces them (see <see cref="Set"/>).</param>
-    public void Update(Action<Impairment> change)
+    public void Update(Action<ImpairmentSettings> change)
     {
         ArgumentNullException.ThrowIfNull(change);
         var settings = Settings;
@@ -74,7 +74,7 @@ public sealed class ImpairedDirection
     }
 
     /// <summary>Removes every impairment of this direction: frames pass straight through.</summary>
-    public void Clear() => Set(new Impairment());
+    public void Clear() => Set(new ImpairmentSettings());
 
     /// <inheritdoc />
     public override string ToString() => $"{From} -> {To}";

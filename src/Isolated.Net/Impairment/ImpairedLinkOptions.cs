@@ -29,20 +29,20 @@ public sealed class ImpairedLinkOptions
     /// leave milliseconds after their deadline: measured here, under a load average of 20 on 2 CPUs,
     /// frames left within 0.2 ms instead of up to 50 ms late. The threads run only while frames are due.
     /// It needs CAP_SYS_NICE (root has it); without it they keep normal priority.
-    /// <see cref="LinkImpairment.IsRealTime"/> says what they got.
+    /// <see cref="ImpairedLinkForwarder.IsRealTime"/> says what they got.
     /// </summary>
     public bool RealTimePriority { get; set; } = true;
 
     /// <summary>What happens to frames from A to B.</summary>
-    public Impairment AtoB { get; } = new();
+    public ImpairmentSettings AtoB { get; } = new();
 
     /// <summary>What happens to frames from B to A.</summary>
-    public Impairment BtoA { get; } = new();
+    public ImpairmentSettings BtoA { get; } = new();
 
     /// <summary>Applies <paramref name="configure"/> to both directions.</summary>
     /// <param name="configure">Sets impairment properties, e.g. <c>i => i.Delay = TimeSpan.FromMilliseconds(20)</c>.</param>
     /// <returns>These options.</returns>
-    public ImpairedLinkOptions Both(Action<Impairment> configure)
+    public ImpairedLinkOptions Both(Action<ImpairmentSettings> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         configure(AtoB);

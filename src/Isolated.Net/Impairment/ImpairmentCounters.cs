@@ -9,9 +9,9 @@ namespace Isolated.Net;
 /// </summary>
 /// <param name="Received">Frames read from the sending end.</param>
 /// <param name="Passed">Frames delivered to the receiving end (originals; duplicates not included).</param>
-/// <param name="Dropped">Frames lost by <see cref="Impairment.Loss"/> or <see cref="Impairment.BurstLoss"/>.</param>
+/// <param name="Dropped">Frames lost by <see cref="ImpairmentSettings.Loss"/> or <see cref="ImpairmentSettings.BurstLoss"/>.</param>
 /// <param name="QueueDropped">Frames dropped because the rate limiter's queue (or the delay line) was full.</param>
-/// <param name="Duplicated">Extra copies delivered by <see cref="Impairment.Duplication"/>.</param>
+/// <param name="Duplicated">Extra copies delivered by <see cref="ImpairmentSettings.Duplication"/>.</param>
 /// <param name="Delayed">Frames that waited at all (delay, jitter or rate limit) before delivery.</param>
 /// <param name="Reordered">Frames delivered after a frame that arrived behind them.</param>
 /// <param name="Undeliverable">Writes the receiving end refused (its interface was down, for instance).</param>

@@ -4,11 +4,11 @@ namespace Isolated.Net;
 
 // Validated settings in the forwarder's units (Stopwatch ticks), published to a forwarder thread as
 // one immutable object: a change swaps the reference, so a frame never sees half of an update.
-internal sealed class ImpairmentSettings
+internal sealed class DirectionSettings
 {
-    public static readonly ImpairmentSettings None = new(new Impairment());
+    public static readonly DirectionSettings None = new(new ImpairmentSettings());
 
-    private ImpairmentSettings(Impairment source)
+    private DirectionSettings(ImpairmentSettings source)
     {
         Source = source;
         DelayTicks = ToTicks(source.Delay);
@@ -17,7 +17,7 @@ internal sealed class ImpairmentSettings
     }
 
     // A private copy: the caller's object may change afterwards.
-    public Impairment Source { get; }
+    public ImpairmentSettings Source { get; }
 
     public long DelayTicks { get; }
 
@@ -25,7 +25,7 @@ internal sealed class ImpairmentSettings
 
     public long ReorderTimeoutTicks { get; }
 
-    public static ImpairmentSettings From(Impairment settings, string owner, string parameterName)
+    public static DirectionSettings From(ImpairmentSettings settings, string owner, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(settings, parameterName);
         var copy = settings.Clone();
@@ -34,7 +34,7 @@ internal sealed class ImpairmentSettings
         {
             throw new ArgumentException($"The impairment of {owner} is not valid: {string.Join("; ", problems)}.", parameterName);
         }
-        return new ImpairmentSettings(copy);
+        return new DirectionSettings(copy);
     }
 
     // Stopwatch ticks are nanoseconds on Linux; computed in double, exact far beyond the one-hour limit.
@@ -68,7 +68,7 @@ internal sealed class ImpairmentModel(Xoshiro256StarStar random)
     // How many frames are queued behind the rate limiter at the last decision.
     public int QueueLength => _bottleneck.Count;
 
-    public FrameDecision Decide(ImpairmentSettings settings, int length, bool isLinkControl, long now)
+    public FrameDecision Decide(DirectionSettings settings, int length, bool isLinkControl, long now)
     {
         var s = settings.Source;
         bool random = !isLinkControl || s.ImpairLinkControl;
@@ -114,7 +114,7 @@ internal sealed class ImpairmentModel(Xoshiro256StarStar random)
         return new FrameDecision(FrameVerdict.Deliver, deadline, duplicate, reorder);
     }
 
-    private bool IsLost(Impairment s, double lossDraw, double stateDraw)
+    private bool IsLost(ImpairmentSettings s, double lossDraw, double stateDraw)
     {
         if (s.BurstLoss is not { } burst)
         {
@@ -128,7 +128,7 @@ internal sealed class ImpairmentModel(Xoshiro256StarStar random)
 
     // Uniform: delay ± jitter from the top 53 bits. Normal: Box–Muller on the two 32-bit halves, the high
     // half mapped to (0, 1] so its logarithm is finite.
-    private static long Jitter(ImpairmentSettings settings, ulong draw)
+    private static long Jitter(DirectionSettings settings, ulong draw)
     {
         if (settings.JitterTicks == 0)
         {

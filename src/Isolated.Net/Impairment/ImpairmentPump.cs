@@ -19,7 +19,7 @@ internal sealed unsafe class ImpairmentPump
     private const ulong SourceTag = 0;
     private const ulong StopTag = 1;
 
-    private readonly LinkForwarder _link;
+    private readonly TapForwarder _link;
     private readonly ImpairedDirection _direction;
     private readonly TapHandle _source;
     private readonly TapHandle _destination;
@@ -33,7 +33,7 @@ internal sealed unsafe class ImpairmentPump
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
 
-    public ImpairmentPump(LinkForwarder link, ImpairedDirection direction, TapHandle source, TapHandle destination, EventFdHandle stopEvent, ImpairmentModel model)
+    public ImpairmentPump(TapForwarder link, ImpairedDirection direction, TapHandle source, TapHandle destination, EventFdHandle stopEvent, ImpairmentModel model)
     {
         _link = link;
         _direction = direction;
@@ -236,7 +236,7 @@ internal sealed unsafe class ImpairmentPump
             _direction.DroppedCount++;
             return true;
         }
-        if (decision.Verdict == FrameVerdict.QueueFull || _line.Count + _held.Count >= Impairment.MaxQueueLimit)
+        if (decision.Verdict == FrameVerdict.QueueFull || _line.Count + _held.Count >= ImpairmentSettings.MaxQueueLimit)
         {
             _direction.QueueDroppedCount++;
             return true;

@@ -75,7 +75,7 @@ public sealed class TopologyBuilder
     /// Plugs <paramref name="host"/> into switch <paramref name="switchName"/> through an impaired
     /// connection: the host's interface and the switch port are TAP devices joined by the same forwarder
     /// as <see cref="ImpairedLink"/>'s, so one host's access to a LAN can be slow or lossy while the
-    /// others' is not. A is the host, B the switch. Reach it through <see cref="HostInterface.Impairment"/>.
+    /// others' is not. A is the host, B the switch. Reach it through <see cref="HostInterface.Forwarder"/>.
     /// </summary>
     /// <param name="host">A host or router added before or after this call.</param>
     /// <param name="switchName">A switch added before or after this call.</param>
@@ -108,7 +108,7 @@ public sealed class TopologyBuilder
     /// namespace, and a forwarder in this process moves every Ethernet frame between them (ARP, IPv4,
     /// IPv6, TCP, UDP alike), applying delay, jitter, loss, duplication, reordering and a rate limit per
     /// direction, all from a seeded generator so a run replays exactly. Works on any kernel with TUN/TAP;
-    /// no sch_netem needed. Change the settings at run time through <see cref="Link.Impairment"/>.
+    /// no sch_netem needed. Change the settings at run time through <see cref="Link.Forwarder"/>.
     /// </summary>
     /// <param name="first">Host A.</param>
     /// <param name="second">Host B.</param>
@@ -242,7 +242,7 @@ internal sealed record HostSpec(string Name, bool IsRouter);
 internal sealed record SegmentSpec(string Name, SegmentKind Kind, string? IPv4Subnet, string? IPv6Subnet, int? Mtu, ImpairmentSpec? Impairment = null);
 
 // An impaired link's seed and per-direction settings, copied when the builder method ran.
-internal sealed record ImpairmentSpec(ulong Seed, bool RealTimePriority, Impairment AtoB, Impairment BtoA)
+internal sealed record ImpairmentSpec(ulong Seed, bool RealTimePriority, ImpairmentSettings AtoB, ImpairmentSettings BtoA)
 {
     public static ImpairmentSpec From(Action<ImpairedLinkOptions>? impair)
     {

@@ -62,12 +62,12 @@ internal static class TopologyFactory
                         int portIndex = hubIndex++;
                         var host = topology[iface.Host];
                         var portName = "p" + portIndex.ToString(CultureInfo.InvariantCulture);
-                        LinkForwarder? forwarder = null;
+                        TapForwarder? forwarder = null;
                         if (iface.Impairment is { } impairment)
                         {
                             // Two TAP devices, the host's and the switch port, joined by our forwarder.
                             // Equivalent to: ip -n HUB link set pN up
-                            forwarder = LinkForwarder.Create(host.Name + "<->" + segment.Name, impairment,
+                            forwarder = TapForwarder.Create(host.Name + "<->" + segment.Name, impairment,
                                 new TapEnd(host.Name, host.Namespace, iface.Name, indexes[iface.Host][iface.Name]),
                                 new TapEnd(segment.Name, hub!, portName, portIndex),
                                 segment.Mtu);
@@ -83,7 +83,7 @@ internal static class TopologyFactory
                         }
                         // Equivalent to: ip -n HUB link set pN master SWITCH
                         hubRequests.Add(RouteRequest.SetMaster(portIndex, bridgeIndexes[segment.Name], segment.Name));
-                        var hostInterface = new HostInterface(host, iface.Name, segment.Name, iface.IPv4, iface.IPv6, iface.Mtu) { ImpairmentCore = forwarder?.Impairment };
+                        var hostInterface = new HostInterface(host, iface.Name, segment.Name, iface.IPv4, iface.IPv6, iface.Mtu) { ForwarderCore = forwarder?.Public };
                         host.AddInterface(hostInterface);
                         sw.AddPort(hostInterface);
                     }
@@ -92,11 +92,11 @@ internal static class TopologyFactory
                 {
                     var (a, b) = (segment.Interfaces[0], segment.Interfaces[1]);
                     var (hostA, hostB) = (topology[a.Host], topology[b.Host]);
-                    LinkForwarder? forwarder = null;
+                    TapForwarder? forwarder = null;
                     if (segment.Impairment is { } impairment)
                     {
                         // Two TAP devices, each born in its host's namespace, joined by our forwarder.
-                        forwarder = LinkForwarder.Create(segment.Name, impairment,
+                        forwarder = TapForwarder.Create(segment.Name, impairment,
                             new TapEnd(hostA.Name, hostA.Namespace, a.Name, indexes[a.Host][a.Name]),
                             new TapEnd(hostB.Name, hostB.Namespace, b.Name, indexes[b.Host][b.Name]),
                             segment.Mtu);
@@ -109,11 +109,11 @@ internal static class TopologyFactory
                             new VethEnd(b.Name, hostB.Namespace) { Index = indexes[b.Host][b.Name], Mtu = segment.Mtu },
                             up: true));
                     }
-                    var endA = new HostInterface(hostA, a.Name, segment.Name, a.IPv4, a.IPv6, a.Mtu) { ImpairmentCore = forwarder?.Impairment };
-                    var endB = new HostInterface(hostB, b.Name, segment.Name, b.IPv4, b.IPv6, b.Mtu) { ImpairmentCore = forwarder?.Impairment };
+                    var endA = new HostInterface(hostA, a.Name, segment.Name, a.IPv4, a.IPv6, a.Mtu) { ForwarderCore = forwarder?.Public };
+                    var endB = new HostInterface(hostB, b.Name, segment.Name, b.IPv4, b.IPv6, b.Mtu) { ForwarderCore = forwarder?.Public };
                     hostA.AddInterface(endA);
                     hostB.AddInterface(endB);
-                    topology.AddLink(new Link(segment.Name, endA, endB) { ImpairmentCore = forwarder?.Impairment });
+                    topology.AddLink(new Link(segment.Name, endA, endB) { ForwarderCore = forwarder?.Public });
                 }
             }
             if (hubRequests.Count > 0)

@@ -19,7 +19,7 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         int fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
 
         var net = Build();
-        var link = net.GetLink("a", "b").Impairment;
+        var link = net.GetLink("a", "b").Forwarder;
         using (StartUdpEcho(net["b"]))
         {
             Assert.Single(UdpPingMilliseconds(net["a"], net.AddressOf("b"), 1));
@@ -47,7 +47,7 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
     public async Task The_forwarder_threads_use_no_CPU_while_idle()
     {
         await using var net = Build();
-        var link = net.GetLink("a", "b").Impairment;
+        var link = net.GetLink("a", "b").Forwarder;
         using (StartUdpEcho(net["b"]))
         {
             Assert.Equal(20, UdpPingMilliseconds(net["a"], net.AddressOf("b"), 20).Count);
@@ -66,7 +66,7 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
     public async Task Deleting_one_end_stops_the_forwarder_and_removes_the_other_end()
     {
         await using var net = Build();
-        var link = net.GetLink("a", "b").Impairment;
+        var link = net.GetLink("a", "b").Forwarder;
         var threads = link.ThreadIds;
 
         var (code, _, stderr) = Oracle.Exec("nsenter", "--net=" + net["b"].Namespace.ProcPath, "ip", "link", "del", "eth0");

@@ -23,11 +23,11 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
             Assert.Equal("udp " + from, await Topology.TopologyTests.UdpEchoAsync(net[from], net[to], target, "udp " + from));
         }
         var link = net.GetLink("a", "b");
-        Assert.True(link.IsImpaired);
-        Assert.True(link.Impairment.IsRunning);
-        Assert.Same(link.Impairment, net["a"].GetInterface("eth0").Impairment);
-        Assert.True(link.Impairment.AtoB.Counters.Passed > 0);
-        Assert.True(link.Impairment.BtoA.Counters.Passed > 0);
+        Assert.True(link.HasForwarder);
+        Assert.True(link.Forwarder.IsRunning);
+        Assert.Same(link.Forwarder, net["a"].GetInterface("eth0").Forwarder);
+        Assert.True(link.Forwarder.AtoB.Counters.Passed > 0);
+        Assert.True(link.Forwarder.BtoA.Counters.Passed > 0);
     }
 
     [PrivilegedFact]
@@ -54,7 +54,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         // A jumbo datagram crosses whole both ways, through the delay line's large-frame path.
         using var echo = StartUdpEcho(net["b"]);
         Assert.Single(UdpPingMilliseconds(net["a"], net.AddressOf("b"), 1, size: 8000));
-        Assert.Equal(0, net.GetLink("a", "b").Impairment.AtoB.Counters.Undeliverable);
+        Assert.Equal(0, net.GetLink("a", "b").Forwarder.AtoB.Counters.Undeliverable);
     }
 
     [PrivilegedFact]
@@ -86,7 +86,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
                     o.AtoB.Loss = 0.2;
                 })
                 .Build();
-            var direction = net.GetLink("a", "b").Impairment.AtoB;
+            var direction = net.GetLink("a", "b").Forwarder.AtoB;
             var arrived = await SendNumberedDatagramsAsync(net["a"], net["b"], direction, count);
             var lost = Enumerable.Range(0, count).Except(arrived).ToList();
             var counters = direction.Counters;
@@ -110,7 +110,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
                 o.AtoB.ReorderTimeout = TimeSpan.FromSeconds(1);
             })
             .Build();
-        var direction = net.GetLink("a", "b").Impairment.AtoB;
+        var direction = net.GetLink("a", "b").Forwarder.AtoB;
 
         var arrived = await SendNumberedDatagramsAsync(net["a"], net["b"], direction, count);
 
@@ -142,7 +142,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
     public async Task Settings_change_at_run_time()
     {
         await using var net = new TopologyBuilder().AddHost("a").AddHost("b").ImpairedLink("a", "b").Build();
-        var direction = net.GetLink("a", "b").Impairment.AtoB;
+        var direction = net.GetLink("a", "b").Forwarder.AtoB;
 
         Assert.Equal(100, (await SendNumberedDatagramsAsync(net["a"], net["b"], direction, 100)).Count);
         direction.Update(i => i.Loss = 1);

@@ -26,7 +26,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         var (connect, rtts) = await TcpEchoMillisecondsAsync(net["a"], net["b"], 20);
 
         output.WriteLine($"connect (ARP round trip + SYN round trip) {connect:F2} ms; echo RTTs: {string.Join(" ", rtts.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}");
-        Assert.True(net.GetLink("a", "b").Impairment.IsRealTime);
+        Assert.True(net.GetLink("a", "b").Forwarder.IsRealTime);
         Assert.InRange(connect, 199.9, 250.0);
         Assert.All(rtts, rtt => Assert.InRange(rtt, 99.9, 120.0));
         Assert.InRange(Median(rtts), 99.9, 103.0);
@@ -53,9 +53,9 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         var rtts = UdpPingMilliseconds(net["a"], net.AddressOf("b"), 150);
 
         // The pings are the only frames of A→B's random stream: replay it to know each drawn delay.
-        var settings = net.GetLink("a", "b").Impairment.AtoB.Settings;
+        var settings = net.GetLink("a", "b").Forwarder.AtoB.Settings;
         var model = new ImpairmentModel(Xoshiro256StarStar.ForLink(2024).AtoB);
-        var frozen = ImpairmentSettings.From(settings, "replay", "settings");
+        var frozen = DirectionSettings.From(settings, "replay", "settings");
         var predicted = Enumerable.Range(0, rtts.Count)
             .Select(i => (model.Decide(frozen, 106, isLinkControl: false, now: i * Stopwatch.Frequency).Deadline - (i * Stopwatch.Frequency)) * 1000.0 / Stopwatch.Frequency + 5)
             .ToList();
@@ -63,7 +63,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         var errors = rtts.Zip(predicted, (measured, expected) => measured - expected).Skip(1).ToList();
         rtts = rtts.Skip(1).ToList();
         double expectedSpread = distribution == JitterDistribution.Uniform ? jitter.TotalMilliseconds / Math.Sqrt(3) : jitter.TotalMilliseconds;
-        output.WriteLine("forwarder: " + net.GetLink("a", "b").Impairment.AtoB.DescribeLateness() + "; " + net.GetLink("a", "b").Impairment.BtoA.DescribeLateness());
+        output.WriteLine("forwarder: " + net.GetLink("a", "b").Forwarder.AtoB.DescribeLateness() + "; " + net.GetLink("a", "b").Forwarder.BtoA.DescribeLateness());
         output.WriteLine("worst: " + string.Join(", ", errors.Select((e, i) => (e, i: i + 1)).OrderByDescending(x => x.e).Take(8).Select(x => $"#{x.i} {x.e:F2}")));
         output.WriteLine($"RTT mean {rtts.Average():F3} ms, sd {StandardDeviation(rtts):F3} ms (asked {expectedSpread:F3}); measured − drawn: median {Median(errors):F3} ms, max {errors.Max():F3} ms, min {errors.Min():F3} ms");
 
@@ -85,7 +85,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
                 o.AtoB.QueueLimit = 20;
             })
             .Build();
-        var direction = net.GetLink("a", "b").Impairment.AtoB;
+        var direction = net.GetLink("a", "b").Forwarder.AtoB;
         using var echo = StartUdpEcho(net["b"]);
         _ = UdpPingMilliseconds(net["a"], net.AddressOf("b"), 1); // resolves ARP before the burst
         var before = direction.Counters;
@@ -128,14 +128,14 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         output.WriteLine($"far {string.Join(" ", farRtts.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))} ms; near {string.Join(" ", nearRtts.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))} ms");
         output.WriteLine(impairmentOf(net).ToString());
         Assert.InRange(far, 39.9, 45);
-        static LinkImpairment impairmentOf(Isolated.Net.Topology t) => t["far"].GetInterface("eth0").Impairment;
+        static ImpairedLinkForwarder impairmentOf(Isolated.Net.Topology t) => t["far"].GetInterface("eth0").Forwarder;
         Assert.InRange(near, 0, 5);
-        var impairment = net["far"].GetInterface("eth0").Impairment;
+        var impairment = net["far"].GetInterface("eth0").Forwarder;
         Assert.Equal("far", impairment.AtoB.From);
         Assert.Equal("lan", impairment.AtoB.To);
         Assert.True(impairment.AtoB.Counters.Delayed >= 10);
-        Assert.False(net["near1"].GetInterface("eth0").IsImpaired);
-        Assert.Throws<InvalidOperationException>(() => net["near1"].GetInterface("eth0").Impairment);
+        Assert.False(net["near1"].GetInterface("eth0").HasForwarder);
+        Assert.Throws<InvalidOperationException>(() => net["near1"].GetInterface("eth0").Forwarder);
     }
 
     [PrivilegedFact]
@@ -145,7 +145,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
 
         double bitsPerSecond = await TcpThroughputAsync(net["a"], net["b"], TimeSpan.FromSeconds(3));
 
-        var counters = net.GetLink("a", "b").Impairment.AtoB.Counters;
+        var counters = net.GetLink("a", "b").Forwarder.AtoB.Counters;
         output.WriteLine($"TCP over an unimpaired impaired link, MTU 1500: {bitsPerSecond / 1e9:F2} Gbit/s ({counters.Passed} frames A→B)");
         Assert.True(bitsPerSecond > 0);
     }

@@ -199,7 +199,7 @@ public sealed class ImpairmentModelTests
     [InlineData("Rate", "RateBitsPerSecond is -5; it must be positive, or 0 for unlimited")]
     public void Bad_settings_are_rejected_with_the_setting_named(string which, string expected)
     {
-        var impairment = new Isolated.Net.Impairment();
+        var impairment = new ImpairmentSettings();
         switch (which)
         {
             case "Loss": impairment.Loss = 1.5; break;
@@ -237,7 +237,7 @@ public sealed class ImpairmentModelTests
     [Fact]
     public void Settings_describe_themselves_in_tc_words()
     {
-        var impairment = new Isolated.Net.Impairment
+        var impairment = new ImpairmentSettings
         {
             Delay = TimeSpan.FromMilliseconds(50),
             Jitter = TimeSpan.FromMilliseconds(5),
@@ -246,24 +246,24 @@ public sealed class ImpairmentModelTests
             RateBitsPerSecond = 1_000_000,
         };
         Assert.Equal("delay 50ms jitter 5ms (normal) loss 20% rate 1000000bit limit 1000", impairment.ToString());
-        Assert.Equal("none", new Isolated.Net.Impairment().ToString());
+        Assert.Equal("none", new ImpairmentSettings().ToString());
     }
 
-    internal static ImpairmentSettings Settings(Action<Isolated.Net.Impairment> configure)
+    internal static DirectionSettings Settings(Action<ImpairmentSettings> configure)
     {
-        var impairment = new Isolated.Net.Impairment();
+        var impairment = new ImpairmentSettings();
         configure(impairment);
-        return ImpairmentSettings.From(impairment, "test", "settings");
+        return DirectionSettings.From(impairment, "test", "settings");
     }
 
-    private static List<FrameDecision> Run(ImpairmentSettings settings, ulong seed, int frames)
+    private static List<FrameDecision> Run(DirectionSettings settings, ulong seed, int frames)
     {
         var model = new ImpairmentModel(Xoshiro256StarStar.ForLink(seed).AtoB);
         return Enumerable.Range(0, frames).Select(i => model.Decide(settings, 100, isLinkControl: false, now: i * Millisecond * 1000)).ToList();
     }
 
     // Frames a second apart, so no frame waits for the one ahead: each delay is the drawn one (ms).
-    private static List<double> SparseDelays(ImpairmentSettings settings, int frames)
+    private static List<double> SparseDelays(DirectionSettings settings, int frames)
     {
         var model = new ImpairmentModel(Xoshiro256StarStar.ForLink(2).AtoB);
         return Enumerable.Range(0, frames).Select(i =>

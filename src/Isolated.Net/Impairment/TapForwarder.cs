@@ -13,7 +13,7 @@ namespace Isolated.Net;
 // is disposed, its thread fails pending work on its way out, which stops the forwarder and closes
 // both fds before NetworkNamespace.Dispose returns. When the process dies the fds close with it and
 // the kernel removes the devices; nothing needs reaping.
-internal sealed unsafe class LinkForwarder : NamespaceThread.IFailable
+internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
 {
     private const int DefaultTapMtu = 1500;
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(5);
@@ -31,22 +31,22 @@ internal sealed unsafe class LinkForwarder : NamespaceThread.IFailable
     private volatile bool _stopping;
     private Exception? _failure;
 
-    public LinkForwarder(string name, string a, string b, ulong seed, bool realTimePriority, ImpairmentSettings aToB, ImpairmentSettings bToA)
+    public TapForwarder(string name, string a, string b, ulong seed, bool realTimePriority, DirectionSettings aToB, DirectionSettings bToA)
     {
         RealTimePriority = realTimePriority;
         _stopEvent = CreateEventFd($"creating impaired link {name} (eventfd)");
         (_randomAtoB, _randomBtoA) = Xoshiro256StarStar.ForLink(seed);
-        Impairment = new LinkImpairment(name, seed, new ImpairedDirection(a, b, aToB), new ImpairedDirection(b, a, bToA), this);
+        Public = new ImpairedLinkForwarder(name, seed, new ImpairedDirection(a, b, aToB), new ImpairedDirection(b, a, bToA), this);
     }
 
-    public LinkImpairment Impairment { get; }
+    public ImpairedLinkForwarder Public { get; }
 
     // Makes both TAP ends (with the segment's MTU) and starts forwarding; on failure nothing is left.
     // Equivalent to: ip -n A tuntap add dev IFA mode tap; ip -n B tuntap add dev IFB mode tap; ip link set mtu M
-    public static LinkForwarder Create(string name, ImpairmentSpec spec, TapEnd a, TapEnd b, int mtu)
+    public static TapForwarder Create(string name, ImpairmentSpec spec, TapEnd a, TapEnd b, int mtu)
     {
-        var forwarder = new LinkForwarder(name, a.Label, b.Label, spec.Seed, spec.RealTimePriority,
-            ImpairmentSettings.From(spec.AtoB, name, nameof(spec)), ImpairmentSettings.From(spec.BtoA, name, nameof(spec)));
+        var forwarder = new TapForwarder(name, a.Label, b.Label, spec.Seed, spec.RealTimePriority,
+            DirectionSettings.From(spec.AtoB, name, nameof(spec)), DirectionSettings.From(spec.BtoA, name, nameof(spec)));
         try
         {
             forwarder.CreateEnd(isA: true, a.Namespace, a.InterfaceName, a.Index);
@@ -111,7 +111,7 @@ internal sealed unsafe class LinkForwarder : NamespaceThread.IFailable
             }
         }
         tap.Dispose();
-        throw new ObjectDisposedException(Impairment.Name, $"The namespace of impaired link {Impairment.Name} was disposed while the link was being made.");
+        throw new ObjectDisposedException(Public.Name, $"The namespace of impaired link {Public.Name} was disposed while the link was being made.");
     }
 
     // Starts both threads from the root dispatcher, a thread that never enters a namespace: a thread is
@@ -120,13 +120,13 @@ internal sealed unsafe class LinkForwarder : NamespaceThread.IFailable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_stopping, Impairment);
+            ObjectDisposedException.ThrowIf(_stopping, Public);
             if (_endA is null || _endB is null)
             {
                 throw new InvalidOperationException("Both ends of the impaired link must exist before it starts.");
             }
-            _pumpAtoB = new ImpairmentPump(this, Impairment.AtoB, _endA, _endB, _stopEvent, new ImpairmentModel(_randomAtoB));
-            _pumpBtoA = new ImpairmentPump(this, Impairment.BtoA, _endB, _endA, _stopEvent, new ImpairmentModel(_randomBtoA));
+            _pumpAtoB = new ImpairmentPump(this, Public.AtoB, _endA, _endB, _stopEvent, new ImpairmentModel(_randomAtoB));
+            _pumpBtoA = new ImpairmentPump(this, Public.BtoA, _endB, _endA, _stopEvent, new ImpairmentModel(_randomBtoA));
         }
         ExceptionDispatchInfo? failure = null;
         using var started = new ManualResetEventSlim();
@@ -134,8 +134,8 @@ internal sealed unsafe class LinkForwarder : NamespaceThread.IFailable
         {
             try
             {
-                _pumpAtoB.Start(ThreadName(Impairment.AtoB));
-                _pumpBtoA.Start(ThreadName(Impairment.BtoA));
+                _pumpAtoB.Start(ThreadName(Public.AtoB));
+                _pumpBtoA.Start(ThreadName(Public.BtoA));
                 _started = true;
             }
             catch (Exception ex)
@@ -157,7 +157,7 @@ internal sealed unsafe class LinkForwarder : NamespaceThread.IFailable
         _pumpBtoA.WaitUntilReady();
     }
 
-    // A pump failed unexpectedly: keep the reason for LinkImpairment.Failure, then stop.
+    // A pump failed unexpectedly: keep the reason for ImpairedLinkForwarder.Failure, then stop.
     public void Abort(Exception error)
     {
         Interlocked.CompareExchange(ref _failure, error, null);

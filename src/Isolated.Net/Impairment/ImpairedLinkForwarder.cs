@@ -1,16 +1,22 @@
 namespace Isolated.Net;
 
 /// <summary>
-/// The running impairment of a link built with <see cref="TopologyBuilder.ImpairedLink"/>: both ends are
-/// TAP devices and a forwarder in this process moves every Ethernet frame between them, delaying,
-/// dropping, duplicating and reordering as each direction's settings say. Reach it through
-/// <see cref="Link.Impairment"/>; it stops when the topology (either end's namespace) is disposed.
+/// The forwarder of a link built with <see cref="TopologyBuilder.ImpairedLink"/> (or of a switch
+/// connection built with <see cref="TopologyBuilder.ConnectImpaired"/>): both ends are TAP devices and
+/// two threads of this process move every Ethernet frame between them, delaying, dropping, duplicating
+/// and reordering as each direction's <see cref="ImpairmentSettings"/> say. Reach it through
+/// <see cref="Link.Forwarder"/> or <see cref="HostInterface.Forwarder"/>. It stops, and its fds close,
+/// when either end's namespace is disposed (so with the topology) or either end's interface is deleted.
 /// </summary>
-public sealed class LinkImpairment
+/// <remarks>
+/// This is the userspace path: it works on any kernel with TUN/TAP and replays exactly from its seed.
+/// <see cref="Link.Impair(Impairment)"/> is the kernel path (tc, netem, BPF) for veth links and ports.
+/// </remarks>
+public sealed class ImpairedLinkForwarder
 {
-    private readonly LinkForwarder _forwarder;
+    private readonly TapForwarder _forwarder;
 
-    internal LinkImpairment(string name, ulong seed, ImpairedDirection aToB, ImpairedDirection bToA, LinkForwarder forwarder)
+    internal ImpairedLinkForwarder(string name, ulong seed, ImpairedDirection aToB, ImpairedDirection bToA, TapForwarder forwarder)
     {
         Name = name;
         Seed = seed;

@@ -14,7 +14,7 @@ namespace Isolated.Net;
 /// jitter. A frame never leaves before the frame ahead of it, so jitter alone does not reorder; only
 /// <see cref="Reordering"/> does. Duplicates leave right behind their original.
 /// </remarks>
-public sealed class Impairment
+public sealed class ImpairmentSettings
 {
     /// <summary>The longest <see cref="Delay"/>, <see cref="Jitter"/> or <see cref="ReorderTimeout"/> accepted: one hour.</summary>
     public static readonly TimeSpan MaxTime = TimeSpan.FromHours(1);
@@ -81,7 +81,7 @@ public sealed class Impairment
     public bool ImpairLinkControl { get; set; }
 
     /// <summary>A copy of these settings.</summary>
-    public Impairment Clone() => (Impairment)MemberwiseClone();
+    public ImpairmentSettings Clone() => (ImpairmentSettings)MemberwiseClone();
 
     /// <summary>Settings in ip/tc words, e.g. "delay 50ms jitter 5ms (normal) loss 20%"; "none" when nothing is impaired.</summary>
     public override string ToString()
@@ -178,13 +178,13 @@ public sealed class Impairment
     internal static string Percent(double probability) => string.Create(CultureInfo.InvariantCulture, $"{probability * 100:0.####}%");
 }
 
-/// <summary>How <see cref="Impairment.Jitter"/> varies the delay of each frame.</summary>
+/// <summary>How <see cref="ImpairmentSettings.Jitter"/> varies the delay of each frame.</summary>
 public enum JitterDistribution
 {
-    /// <summary>Evenly spread over <see cref="Impairment.Delay"/> ± <see cref="Impairment.Jitter"/>.</summary>
+    /// <summary>Evenly spread over <see cref="ImpairmentSettings.Delay"/> ± <see cref="ImpairmentSettings.Jitter"/>.</summary>
     Uniform,
 
-    /// <summary>Gaussian around <see cref="Impairment.Delay"/> with <see cref="Impairment.Jitter"/> as standard deviation.</summary>
+    /// <summary>Gaussian around <see cref="ImpairmentSettings.Delay"/> with <see cref="ImpairmentSettings.Jitter"/> as standard deviation.</summary>
     Normal,
 }
 
@@ -228,5 +228,5 @@ public sealed record GilbertElliottLoss(double GoodToBad, double BadToGood, doub
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"gemodel p {Impairment.Percent(GoodToBad)} r {Impairment.Percent(BadToGood)} 1-h {Impairment.Percent(LossInBad)} 1-k {Impairment.Percent(LossInGood)}";
+        $"gemodel p {ImpairmentSettings.Percent(GoodToBad)} r {ImpairmentSettings.Percent(BadToGood)} 1-h {ImpairmentSettings.Percent(LossInBad)} 1-k {ImpairmentSettings.Percent(LossInGood)}";
 }
