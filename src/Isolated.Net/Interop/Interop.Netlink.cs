@@ -64,6 +64,9 @@ internal static partial class Interop
     public const ushort RTM_NEWQDISC = 36;
     public const ushort RTM_DELQDISC = 37;
     public const ushort RTM_GETQDISC = 38;
+    public const ushort RTM_NEWTFILTER = 44;
+    public const ushort RTM_DELTFILTER = 45;
+    public const ushort RTM_GETTFILTER = 46;
 
     // rtm_type
     public const byte RTN_UNSPEC = 0;
@@ -173,6 +176,51 @@ internal static partial class Interop
     public const uint IFA_F_DEPRECATED = 0x20;
     public const uint IFA_F_TENTATIVE = 0x40;
     public const uint IFA_F_PERMANENT = 0x80;
+
+    // linux/rtnetlink.h: traffic-control message attributes (enum TCA_*).
+    public const ushort TCA_KIND = 1;
+    public const ushort TCA_OPTIONS = 2;
+
+    // linux/pkt_sched.h: qdisc handles and parents. A handle is major:minor in 16 bits each.
+    public const uint TC_H_ROOT = 0xFFFFFFFF;
+    public const uint TC_H_INGRESS = 0xFFFFFFF1;
+    public const uint TC_H_CLSACT = TC_H_INGRESS;
+    public const uint TC_H_MIN_INGRESS = 0xFFF2;
+    public const uint TC_H_MIN_EGRESS = 0xFFF3;
+    public const byte TC_LINKLAYER_ETHERNET = 1;
+
+    // enum TCA_TBF_*
+    public const ushort TCA_TBF_PARMS = 1;
+    public const ushort TCA_TBF_RTAB = 2;
+    public const ushort TCA_TBF_RATE64 = 4;
+    public const ushort TCA_TBF_BURST = 6;
+
+    // enum TCA_NETEM_* (attributes after struct tc_netem_qopt inside TCA_OPTIONS)
+    public const ushort TCA_NETEM_CORR = 1;
+    public const ushort TCA_NETEM_REORDER = 3;
+    public const ushort TCA_NETEM_LATENCY64 = 10;
+    public const ushort TCA_NETEM_JITTER64 = 11;
+    public const ushort TCA_NETEM_PRNG_SEED = 14;
+
+    // linux/pkt_cls.h: cls_bpf attributes; direct action lets the program's return value be the verdict.
+    public const ushort TCA_BPF_FD = 6;
+    public const ushort TCA_BPF_NAME = 7;
+    public const ushort TCA_BPF_FLAGS = 8;
+    public const uint TCA_BPF_FLAG_ACT_DIRECT = 1;
+    public const int TC_ACT_OK = 0;
+    public const int TC_ACT_SHOT = 2;
+
+    // linux/if_ether.h: every protocol, as a filter's tcm_info wants it (network order).
+    public const ushort ETH_P_ALL = 0x0003;
+    public const ushort ETH_P_IP = 0x0800;
+    public const ushort ETH_P_IPV6 = 0x86DD;
+
+    // linux/netfilter/nfnetlink.h and nf_tables.h: enough to ask nf_tables for its generation.
+    public const int NETLINK_NETFILTER = 12;
+    public const byte NFNETLINK_V0 = 0;
+    public const ushort NFNL_SUBSYS_NFTABLES = 10;
+    public const ushort NFT_MSG_NEWGEN = 15;
+    public const ushort NFT_MSG_GETGEN = 16;
 
     public const byte AF_UNSPEC = 0;
     public const byte AF_INET = 2;

@@ -9,22 +9,28 @@ internal static unsafe class NamedNamespaces
     private static readonly Lock s_setupLock = new();
     private static bool s_directoryReady;
 
-    /// <summary>Creates the empty mount point /run/netns/NAME (O_EXCL: a collision fails here).</summary>
-    public static string Reserve(string name)
+    /// <summary>
+    /// Journals, then creates the empty mount point /run/netns/NAME (O_EXCL: a collision fails here).
+    /// A bind mount outlives a crash, so the reaper must know of it before it exists.
+    /// </summary>
+    public static (string Path, int JournalId) Reserve(string name)
     {
         EnsureDirectory();
         var path = Path.Combine(NetworkNamespace.NamedNamespaceDirectory, name);
+        int journalId = Reaping.RunJournal.RecordMount(path);
         int fd = Open(path, LibC.O_RDONLY | LibC.O_CREAT | LibC.O_EXCL, 0);
         if (fd < 0)
         {
-            throw ErrorFromLastErrno($"creating named network namespace '{name}' ({path})");
+            var error = ErrorFromLastErrno($"creating named network namespace '{name}' ({path})");
+            Reaping.RunJournal.Release(journalId);
+            throw error;
         }
         _ = LibC.close(fd);
-        return path;
+        return (path, journalId);
     }
 
     // Equivalent to: mount --bind /proc/thread-self/ns/net /run/netns/NAME (run on the namespace thread)
-    public static void BindCurrentThread(string path, string name)
+    public static void BindCurrentThread(string path, string name, int journalId)
     {
         fixed (byte* source = ToCString("/proc/thread-self/ns/net"))
         fixed (byte* target = ToCString(path))
@@ -32,16 +38,21 @@ internal static unsafe class NamedNamespaces
         {
             CheckIo(LibC.mount(source, target, type, LibC.MS_BIND, null), $"bind-mounting network namespace '{name}' at {path}");
         }
+        if (PathIdentity(path) is { } identity)
+        {
+            Reaping.RunJournal.RecordBound(journalId, identity.Inode);
+        }
     }
 
     // Equivalent to: umount -l /run/netns/NAME && rm /run/netns/NAME
-    public static void Remove(string path)
+    public static void Remove(string path, int journalId)
     {
         fixed (byte* target = ToCString(path))
         {
             _ = LibC.umount2(target, LibC.MNT_DETACH); // EINVAL when never mounted: nothing to undo
             _ = LibC.unlink(target);
         }
+        Reaping.RunJournal.Release(journalId);
     }
 
     // iproute2 makes /run/netns a shared mount point (bind-mounting it onto itself first if needed), so

@@ -25,6 +25,8 @@ public sealed record StrayThread(int ThreadId, string Name, ulong NamespaceInode
 [SupportedOSPlatform("linux")]
 public static class NamespaceLeakDetector
 {
+    private const string RuntimeJitWorker = ".NET Tiered Com";
+
     private static readonly Lazy<string?> s_rootNamespace = new(() => ReadLink("/proc/self/ns/net"));
 
     /// <summary>Scans /proc/self/task/*/ns/net and returns every stray thread.</summary>
@@ -57,6 +59,12 @@ public static class NamespaceLeakDetector
             catch (IOException)
             {
                 continue; // the thread exited while we looked
+            }
+            if (name == RuntimeJitWorker)
+            {
+                // The runtime starts its tiered-compilation worker from whichever thread first needs it
+                // and ends it after a few idle seconds; it only compiles methods and opens no socket.
+                continue;
             }
             strays.Add(new StrayThread(tid, name, ParseInode(ns)));
         }

@@ -100,6 +100,10 @@ internal sealed class NamespaceThread
         return (thread, result);
     }
 
+    /// <summary>Runs <paramref name="body"/> on this thread (inline when already on it) and returns its result.</summary>
+    public T Invoke<T>(Func<T> body) =>
+        IsCurrent ? body() : new NamespaceOperation<T>(this, body, null, CancellationToken.None).Queue().GetAwaiter().GetResult();
+
     public void Post(SendOrPostCallback callback, object? state)
     {
         lock (_queue)

@@ -25,13 +25,15 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     private readonly NamespaceThread _thread;
     private readonly NamespaceHandle _handle;
     private readonly string? _mountPath;
+    private readonly int _mountJournalId;
     private int _disposed;
 
-    private NetworkNamespace(NamespaceThread thread, NamespaceHandle handle, string? name, string? mountPath, bool isOwned, ulong? cookie)
+    private NetworkNamespace(NamespaceThread thread, NamespaceHandle handle, string? name, (string Path, int JournalId)? mount, bool isOwned, ulong? cookie)
     {
         _thread = thread;
         _handle = handle;
-        _mountPath = mountPath;
+        _mountPath = mount?.Path;
+        _mountJournalId = mount?.JournalId ?? 0;
         Name = name;
         IsOwned = isOwned;
         Cookie = cookie;
@@ -297,7 +299,7 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
         CloseNetlink();
         if (_mountPath is not null)
         {
-            NamedNamespaces.Remove(_mountPath);
+            NamedNamespaces.Remove(_mountPath, _mountJournalId);
         }
         _handle.Dispose();
     }
@@ -321,10 +323,10 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
 
     private static NetworkNamespace CreateCore(string? name)
     {
-        string? mountPath = null;
+        (string Path, int JournalId)? mount = null;
         if (name is not null)
         {
-            mountPath = NamedNamespaces.Reserve(name);
+            mount = NamedNamespaces.Reserve(name);
         }
         try
         {
@@ -335,9 +337,9 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
                 try
                 {
                     SetLoopbackUp();
-                    if (mountPath is not null)
+                    if (mount is { } m)
                     {
-                        NamedNamespaces.BindCurrentThread(mountPath, name!);
+                        NamedNamespaces.BindCurrentThread(m.Path, name!, m.JournalId);
                     }
                     return (handle, ReadCookie());
                 }
@@ -347,13 +349,13 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
                     throw;
                 }
             });
-            return new NetworkNamespace(thread, entered.handle, name, mountPath, isOwned: true, entered.Item2);
+            return new NetworkNamespace(thread, entered.handle, name, mount, isOwned: true, entered.Item2);
         }
         catch
         {
-            if (mountPath is not null)
+            if (mount is { } m)
             {
-                NamedNamespaces.Remove(mountPath);
+                NamedNamespaces.Remove(m.Path, m.JournalId);
             }
             throw;
         }
@@ -369,7 +371,7 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
                 CheckIo(LibC.setns(handle.Fd, CLONE_NEWNET), $"{operation} (setns)");
                 return ReadCookie();
             });
-            return new NetworkNamespace(thread, handle, name, mountPath: null, isOwned: false, cookie);
+            return new NetworkNamespace(thread, handle, name, mount: null, isOwned: false, cookie);
         }
         catch
         {
@@ -432,9 +434,9 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     internal static void ValidateName(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+        if (name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal) || name.Any(char.IsWhiteSpace))
         {
-            throw new ArgumentException($"Network namespace name '{name}' is not a valid file name: it must not be '.' or '..' nor contain '/' or NUL.", nameof(name));
+            throw new ArgumentException($"Network namespace name '{name}' is not valid: it must not be '.' or '..' nor contain '/', NUL or whitespace.", nameof(name));
         }
         if (System.Text.Encoding.UTF8.GetByteCount(name) > 255)
         {

@@ -83,6 +83,11 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
             return;
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Processes keep a namespace alive: stop them first (SIGTERM, a moment, SIGKILL).
+        foreach (var host in _hostOrder)
+        {
+            host.StopProcesses(TimeSpan.FromSeconds(2));
+        }
         foreach (var host in _hostOrder)
         {
             host.Namespace.Dispose();
@@ -116,6 +121,32 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
     internal void AddLink(Link link) => _links.Add(link);
 
     internal void AddSwitch(Switch sw) => _switches.Add(sw);
+
+    // The /etc/hosts processes of this topology see: loopback names, then every host's addresses.
+    internal string HostsFile()
+    {
+        var text = new System.Text.StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        foreach (var host in _hostOrder)
+        {
+            foreach (var address in host.Interfaces.SelectMany(i => new[] { i.IPv4?.Address, i.IPv6?.Address }).OfType<IPAddress>())
+            {
+                text.Append(address).Append('\t').Append(host.Name).Append('\n');
+            }
+        }
+        return text.ToString();
+    }
+
+    internal bool TryGetAddresses(string host, out IPAddress[] addresses)
+    {
+        if (_hosts.TryGetValue(host, out var found))
+        {
+            addresses = [.. found.Interfaces.Select(i => i.IPv4?.Address).OfType<IPAddress>(),
+                         .. found.Interfaces.Select(i => i.IPv6?.Address).OfType<IPAddress>()];
+            return true;
+        }
+        addresses = [];
+        return false;
+    }
 
     // Host names of this topology resolve to their primary address; anything else passes through.
     internal string ResolveName(string hostOrAddress)

@@ -25,6 +25,7 @@ internal static class TopologyFactory
                 var ns = NetworkNamespace.Create();
                 namespaces.Add(planned.Name, ns);
                 topology.AddHost(new Host(topology, planned.Name, planned.IsRouter, ns));
+                PrepareHost(ns);
             }
             NetworkNamespace? hub = null;
             if (plan.Segments.Any(s => s.Kind == SegmentKind.Switch))
@@ -190,6 +191,17 @@ internal static class TopologyFactory
             topology.Dispose();
             throw;
         }
+
+        // In one hop to the namespace thread: no duplicate address detection (a tentative link-local
+        // address delays neighbour discovery through routers by seconds; every address here is unique
+        // by construction), and the netlink socket the build uses, opened where it belongs.
+        // Equivalent to: sysctl -w net.ipv6.conf.{all,default}.accept_dad=0
+        static void PrepareHost(NetworkNamespace ns) => ns.Run(() =>
+        {
+            NamespaceSysctl.Write(ns, "net/ipv6/conf/all/accept_dad", "0");
+            NamespaceSysctl.Write(ns, "net/ipv6/conf/default/accept_dad", "0");
+            _ = ns.Netlink;
+        });
 
         void Step(string name)
         {

@@ -3,9 +3,9 @@ using Isolated.Net.Testing;
 using Isolated.Net.Tests.Namespaces;
 using Xunit;
 using Xunit.Abstractions;
-using static Isolated.Net.Tests.Impairment.ImpairedTraffic;
+using static Isolated.Net.Tests.ImpairedLinks.ImpairedTraffic;
 
-namespace Isolated.Net.Tests.Impairment;
+namespace Isolated.Net.Tests.ImpairedLinks;
 
 // Counts the process's threads, fds and CPU time: must not run beside other tests.
 [Collection(nameof(ProcessWideCounts))]

@@ -3,9 +3,9 @@ using System.Net.Sockets;
 using Isolated.Net.Testing;
 using Xunit;
 using Xunit.Abstractions;
-using static Isolated.Net.Tests.Impairment.ImpairedTraffic;
+using static Isolated.Net.Tests.ImpairedLinks.ImpairedTraffic;
 
-namespace Isolated.Net.Tests.Impairment;
+namespace Isolated.Net.Tests.ImpairedLinks;
 
 public sealed class ImpairedLinkTests(ITestOutputHelper output)
 {

@@ -5,9 +5,9 @@ using System.Net.Sockets;
 using Isolated.Net.Testing;
 using Xunit;
 using Xunit.Abstractions;
-using static Isolated.Net.Tests.Impairment.ImpairedTraffic;
+using static Isolated.Net.Tests.ImpairedLinks.ImpairedTraffic;
 
-namespace Isolated.Net.Tests.Impairment;
+namespace Isolated.Net.Tests.ImpairedLinks;
 
 // Measures time, or loads the CPUs: runs alone, not beside other tests of this process.
 [CollectionDefinition(nameof(ImpairmentTiming), DisableParallelization = true)]

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 
-namespace Isolated.Net.Tests.Impairment;
+namespace Isolated.Net.Tests.ImpairedLinks;
 
 // Real traffic between two hosts of a topology, measured from inside their namespaces.
 internal static class ImpairedTraffic

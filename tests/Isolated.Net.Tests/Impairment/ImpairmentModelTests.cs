@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Xunit;
 
-namespace Isolated.Net.Tests.Impairment;
+namespace Isolated.Net.Tests.ImpairedLinks;
 
 // The decisions alone, without privileges or devices: the generators, the draw discipline and the
 // statistics of every setting.

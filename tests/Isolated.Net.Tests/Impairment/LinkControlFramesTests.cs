@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Isolated.Net.Tests.Impairment;
+namespace Isolated.Net.Tests.ImpairedLinks;
 
 public sealed class LinkControlFramesTests
 {

@@ -1,0 +1,107 @@
+using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal;
+using NUnit.Framework.Internal.Commands;
+
+namespace Isolated.Net.NUnit;
+
+/// <summary>
+/// Runs the test body inside a network namespace, on that namespace's dedicated thread, awaits included.
+/// Without a host each test gets a fresh private namespace with loopback up, disposed after the test;
+/// with a host (<c>[NetworkIsolated("client")]</c>) it runs in that host of the topology its
+/// <see cref="TopologyFixture"/> built in OneTimeSetUp.
+/// <para>
+/// Put it on a test method, or on a fixture class (or assembly) to cover every test in it; a method's
+/// own attribute wins over the class's. SetUp and TearDown run in the root namespace unless
+/// <see cref="SetUpInside"/> is set. Without CAP_NET_ADMIN + CAP_SYS_ADMIN the test is Ignored with
+/// <see cref="NetworkPrivileges.Requirement"/> as the reason; with <c>ISOLATED_NET_REQUIRE_PRIVILEGES=1</c>
+/// it fails instead. When the test fails, the network as the kernel sees it then (the topology's
+/// <see cref="Topology.Describe"/>, or the fresh namespace's links, addresses and routes) is written to
+/// TestContext.Out. After the test, a thread left inside a namespace fails it, named.
+/// </para>
+/// </summary>
+/// <remarks>
+/// NUnit 4.5 and later look the attribute up on the class and assembly too; NUnit uses a class-level
+/// one only for methods that carry no other IWrapTestMethod (resp. IWrapSetUpTearDown, e.g.
+/// <c>[MaxTime]</c>) attribute, so put it on such methods directly.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class | AttributeTargets.Assembly, AllowMultiple = false, Inherited = true)]
+public class NetworkIsolatedAttribute : NUnitAttribute, IWrapTestMethod, IWrapSetUpTearDown, IApplyToTest
+{
+    // NUnit calls Wrap twice while it builds one test's command on one thread: first around the test
+    // method (IWrapTestMethod), then around SetUp/TearDown (IWrapSetUpTearDown), each time on its own
+    // instance of the attribute (reflection makes a new one per lookup, so they are equal, not the
+    // same). The first call leaves its test here so the second can recognise its pair.
+    [ThreadStatic]
+    private static (NetworkIsolatedAttribute Attribute, ITest Test)? t_wrappedMethod;
+
+    /// <summary>Each test runs in a fresh private namespace, disposed after it.</summary>
+    public NetworkIsolatedAttribute()
+    {
+    }
+
+    /// <summary>Each test runs in <paramref name="host"/> of the fixture's topology.</summary>
+    /// <param name="host">A host or router name of the <see cref="TopologyFixture"/>'s topology.</param>
+    public NetworkIsolatedAttribute(string host)
+    {
+        Host = host;
+    }
+
+    /// <summary>The topology host the body runs in; null for a fresh namespace per test.</summary>
+    public string? Host { get; }
+
+    /// <summary>
+    /// When true, SetUp and TearDown methods (and test actions) also run inside the namespace, on its
+    /// thread. By default they run in the root namespace and only the body runs inside.
+    /// </summary>
+    public bool SetUpInside { get; set; }
+
+    /// <summary>
+    /// Called by NUnit while it builds the test: Ignores it with the privilege requirement as the reason
+    /// when the process lacks the privileges, and marks it not runnable when the host is empty or the
+    /// fixture has no topology.
+    /// </summary>
+    /// <param name="test">The test, fixture or assembly the attribute is on.</param>
+    public void ApplyToTest(Test test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        if (test.RunState == RunState.NotRunnable)
+        {
+            return;
+        }
+        if (Host is not null)
+        {
+            if (string.IsNullOrWhiteSpace(Host))
+            {
+                test.MakeInvalid("[NetworkIsolated] was given an empty host name; name a host of the fixture's topology, or use [NetworkIsolated] for a fresh namespace.");
+                return;
+            }
+            if (test.TypeInfo?.Type is { } fixture && !typeof(TopologyFixture).IsAssignableFrom(fixture))
+            {
+                test.MakeInvalid($"[NetworkIsolated(\"{Host}\")] runs the test in a host of the fixture's topology, but {fixture.Name} does not derive from {nameof(TopologyFixture)}.");
+                return;
+            }
+        }
+        PrivilegeGate.Apply(test);
+    }
+
+    /// <summary>Called by NUnit while it builds the test's command: wraps it so it runs inside the namespace.</summary>
+    /// <param name="command">The command NUnit built so far.</param>
+    /// <returns>The wrapping command.</returns>
+    public TestCommand Wrap(TestCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var pending = t_wrappedMethod;
+        if (command is not TestMethodCommand && pending is { } method && method.Attribute.Equals(this) && ReferenceEquals(method.Test, command.Test))
+        {
+            t_wrappedMethod = null;
+            return new NamespaceTestCommand(command, this, aroundSetUp: true);
+        }
+        t_wrappedMethod = (this, command.Test);
+        return new NamespaceTestCommand(command, this, aroundSetUp: false);
+    }
+
+    // Called when any of our commands starts executing: building is over by then, so a pending pair
+    // (a class-level attribute NUnit used only around the method) must not match a later build.
+    internal static void ForgetPendingWrap() => t_wrappedMethod = null;
+}

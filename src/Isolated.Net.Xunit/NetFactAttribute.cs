@@ -1,0 +1,28 @@
+using Xunit;
+using Xunit.Sdk;
+
+namespace Isolated.Net.Xunit;
+
+/// <summary>
+/// A fact whose body runs inside a network namespace, on that namespace's dedicated thread (awaits
+/// included). Without <see cref="Host"/> every run gets a fresh private namespace with loopback up,
+/// disposed after the test; with <see cref="Host"/> it runs in that host of the topology a
+/// <see cref="TopologyFixture"/> (class or collection fixture, taken by the constructor) provides.
+/// Without CAP_NET_ADMIN + CAP_SYS_ADMIN the test is skipped with <see cref="NetworkPrivileges.Requirement"/>
+/// as the reason; with <c>ISOLATED_NET_REQUIRE_PRIVILEGES=1</c> it fails instead.
+/// </summary>
+[XunitTestCaseDiscoverer("Isolated.Net.Xunit.Sdk.NetFactDiscoverer", "Isolated.Net.Xunit")]
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public class NetFactAttribute : FactAttribute
+{
+    /// <summary>
+    /// The topology host to run in, e.g. <c>"client"</c>; null (the default) for a fresh namespace per test.
+    /// </summary>
+    public string? Host { get; set; }
+
+    /// <summary>
+    /// When true, the test class's constructor, <c>IAsyncLifetime</c> and <c>Dispose</c> also run inside
+    /// the namespace (on its thread). By default they run in the root namespace and only the body runs inside.
+    /// </summary>
+    public bool LifecycleInside { get; set; }
+}

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Tmds.Linux;
+using static Isolated.Net.Interop.Interop;
+
+namespace Isolated.Net.Reaping;
+
+// This process's journal under /run/isolated-net: every resource the kernel would not free by itself
+// is written here BEFORE it is made, and marked released after it is undone. The journal is owned by
+// an flock held for the life of the process; a reaper process started on first need (outside this
+// process tree, in its own session) watches this process and, when it dies however it dies, releases
+// what is still recorded. A journal whose lock can be taken belongs to a dead run: the next run's
+// startup sweep, or `isolated-net reap`, releases it.
+internal sealed unsafe class RunJournal
+{
+    public const string Directory = "/run/isolated-net";
+
+    private static readonly Lock s_lock = new();
+    private static RunJournal? s_current;
+
+    private readonly int _fd;
+    private int _nextId;
+    private bool _reaperStarted;
+
+    private RunJournal(string path, int fd)
+    {
+        Path = path;
+        _fd = fd;
+    }
+
+    public string Path { get; }
+
+    /// <summary>The journal of this process, created (after a sweep of dead runs) on first use.</summary>
+    public static RunJournal Current
+    {
+        get
+        {
+            lock (s_lock)
+            {
+                return s_current ??= Create();
+            }
+        }
+    }
+
+    /// <summary>Test hook: where the reaper for this process runs, once started.</summary>
+    public int? ReaperPid { get; private set; }
+
+    // Equivalent journal line: netns ID inode=I dev=D cookie=C host=NAME — processes may live in it.
+    public static int RecordNamespace(NetworkNamespace ns, string owner) =>
+        Current.Append("netns", requiresReaper: true, ("inode", ns.Inode), ("dev", ns.Device), ("cookie", ns.Cookie ?? 0), ("owner", owner));
+
+    // process ID pid=P start=T inode=I — written right after fork (the pid is not known before); the
+    // netns entry written before covers the moment between.
+    public static int RecordProcess(int pid, NetworkNamespace ns) =>
+        Current.Append("process", requiresReaper: true, ("pid", pid), ("start", ProcStartTime(pid) ?? 0), ("inode", ns.Inode));
+
+    // mount ID path=/run/netns/NAME — before the mount point is created; `bound ID inode=I` once mounted.
+    public static int RecordMount(string path) => Current.Append("mount", requiresReaper: true, ("path", path));
+
+    public static void RecordBound(int id, ulong inode) => Current.Write(JournalEntry.Format("bound", id, ("inode", inode)));
+
+    public static void Release(int id)
+    {
+        if (id > 0)
+        {
+            Current.Write(JournalEntry.Format("released", id));
+        }
+    }
+
+    /// <summary>The start time of a process in clock ticks since boot (/proc/PID/stat field 22), or null.</summary>
+    public static long? ProcStartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"));
+            // comm (field 2) may hold spaces and parentheses: fields after the last ')' are fixed.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    public static string BootId()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private int Append(string kind, bool requiresReaper, params (string Key, object Value)[] fields)
+    {
+        lock (this)
+        {
+            if (requiresReaper && !_reaperStarted)
+            {
+                try
+                {
+                    ReaperPid = ReaperLauncher.Start(Path, Environment.ProcessId, ProcStartTime(Environment.ProcessId) ?? 0);
+                }
+                catch (Exception ex)
+                {
+                    throw new InvalidOperationException(
+                        $"Isolated.Net could not start its crash reaper, so it will not create a resource the kernel does not free by itself ({kind}): {ex.Message}", ex);
+                }
+                _reaperStarted = true;
+            }
+            int id = ++_nextId;
+            Write(JournalEntry.Format(kind, id, fields));
+            return id;
+        }
+    }
+
+    private void Write(string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line);
+        fixed (byte* data = bytes)
+        {
+            // O_APPEND: each line lands whole at the end, even with the reaper reading.
+            if ((long)LibC.write(_fd, data, bytes.Length) != bytes.Length)
+            {
+                throw ErrorFromLastErrno($"writing the run journal {Path}");
+            }
+        }
+    }
+
+    private static RunJournal Create()
+    {
+        EnsureDirectory();
+        Reaper.SweepDeadRuns();
+        int pid = Environment.ProcessId;
+        long start = ProcStartTime(pid) ?? 0;
+        var path = System.IO.Path.Combine(Directory, string.Create(CultureInfo.InvariantCulture, $"run-{pid}-{start}.journal"));
+        int fd = Open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC | LibC.O_APPEND, 0x1A4); // 0644
+        if (fd < 0)
+        {
+            throw ErrorFromLastErrno($"creating the run journal {path}");
+        }
+        if (Flock(fd, LOCK_EX | LOCK_NB) != 0)
+        {
+            _ = LibC.close(fd);
+            throw ErrorFromLastErrno($"locking the run journal {path}");
+        }
+        var journal = new RunJournal(path, fd);
+        journal.Write(string.Create(CultureInfo.InvariantCulture,
+            $"run pid={pid} start={start} boot={BootId()} created={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} process={SafeToken(Process.GetCurrentProcess().ProcessName)}\n"));
+        return journal;
+    }
+
+    internal static void EnsureDirectory()
+    {
+        fixed (byte* path = ToCString(Directory))
+        {
+            if (LibC.mkdir(path, 0x1ED) != 0 && LastErrno != EEXIST) // 0755
+            {
+                throw ErrorFromLastErrno($"creating {Directory}");
+            }
+        }
+    }
+
+    // Reads a journal through an fd we opened ourselves: .NET's FileStream takes flock(LOCK_SH) to
+    // emulate FileShare, which would collide with the journal's ownership lock.
+    internal static string[] ReadLines(int fd)
+    {
+        var content = new MemoryStream();
+        var buffer = new byte[8192];
+        long offset = 0;
+        fixed (byte* data = buffer)
+        {
+            while (true)
+            {
+                long n = (long)LibC.pread(fd, data, buffer.Length, offset);
+                if (n < 0 && LastErrno == EINTR)
+                {
+                    continue;
+                }
+                if (n <= 0)
+                {
+                    break;
+                }
+                content.Write(buffer, 0, (int)n);
+                offset += n;
+            }
+        }
+        return Encoding.UTF8.GetString(content.GetBuffer(), 0, (int)content.Length).Split('\n');
+    }
+
+    internal static string SafeToken(string value) => new(value.Select(c => char.IsWhiteSpace(c) || c == '=' ? '_' : c).ToArray());
+}

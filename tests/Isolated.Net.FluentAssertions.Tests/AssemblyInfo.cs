@@ -1,0 +1,3 @@
+using Isolated.Net.Testing;
+
+[assembly: IsolationChecks]

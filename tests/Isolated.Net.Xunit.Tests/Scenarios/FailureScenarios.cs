@@ -1,0 +1,51 @@
+using Isolated.Net.Xunit.Tests;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Isolated.Net.Xunit.Scenarios.Failures;
+
+// Run privileged: each test fails on purpose, and the outer test checks how the failure is reported.
+public class FreshNamespaceFailures(ITestOutputHelper output)
+{
+    [NetFact]
+    public void Fails_in_a_fresh_namespace()
+    {
+        output.WriteLine($"written from inside net:[{NetTestContext.Namespace!.Inode}]");
+        Assert.Fail("deliberate failure in a fresh namespace");
+    }
+
+    [NetFact]
+    public async ValueTask ValueTask_fails_after_an_await()
+    {
+        await Task.Delay(10);
+        Assert.Fail("deliberate failure after an await in a ValueTask body");
+    }
+
+    [NetFact]
+    public void Leaves_a_thread_inside()
+    {
+        var thread = new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true, Name = "stray-scenario" };
+        thread.Start();
+    }
+
+    [NetFact(Host = "client")]
+    public void Host_without_a_fixture() => Assert.Fail("must not run: there is no fixture");
+}
+
+public class HostFailures(ClientServerFixture fixture) : IClassFixture<ClientServerFixture>
+{
+    [NetFact(Host = "client")]
+    public void Fails_in_a_host() => Assert.Fail($"deliberate failure in host client of {fixture.GetType().Name}");
+
+    [NetFact(Host = "nobody")]
+    public void Unknown_host() => Assert.Fail("must not run: no such host");
+}
+
+public class BrokenFixtureFailures(BrokenFixture fixture) : IClassFixture<BrokenFixture>
+{
+    [NetFact(Host = "client")]
+    public void First_user_of_a_broken_fixture() => Assert.Fail($"must not run: {fixture.GetType().Name} cannot build");
+
+    [NetFact(Host = "client")]
+    public void Second_user_of_a_broken_fixture() => Assert.Fail($"must not run: {fixture.GetType().Name} cannot build");
+}
