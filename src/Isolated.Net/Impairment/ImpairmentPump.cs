@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Isolated.Net.Interop;
 using Tmds.Linux;
 using static Isolated.Net.Interop.Interop;
@@ -118,6 +119,9 @@ internal sealed unsafe class ImpairmentPump
         }
     }
 
+    // Fully optimized from the first frame: the loop runs for the link's life, and tiering would
+    // otherwise swap its code (on-stack replacement) while frames are due.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loop(int epoll)
     {
         epoll_event* events = stackalloc epoll_event[2];

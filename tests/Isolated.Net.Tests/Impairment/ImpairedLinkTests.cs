@@ -158,6 +158,29 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.Equal(0, direction.Settings.Duplication);
     }
 
+    [PrivilegedFact]
+    public void The_fault_API_works_on_an_impaired_link_too()
+    {
+        using var net = new TopologyBuilder().AddHost("a").AddHost("b").ImpairedLink("a", "b").Build();
+        var link = net.GetLink("a", "b");
+        using var echo = StartUdpEcho(net["b"]);
+        var b = net.AddressOf("b");
+        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(5)));
+
+        // Down and up (ip link set down/up on both TAP ends): the forwarder carries on.
+        link.SetDown();
+        Assert.False(PingAnswers(net["a"], b, TimeSpan.FromMilliseconds(300)));
+        link.SetUp();
+        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(5)));
+
+        // The kernel path (a BPF loss classifier on the receiving TAP) composes with the forwarder.
+        link.Impair(Isolated.Net.Impairment.Loss(100));
+        Assert.False(PingAnswers(net["a"], b, TimeSpan.FromMilliseconds(300)));
+        link.ClearImpairment();
+        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(5)));
+        Assert.True(link.Forwarder.IsRunning);
+    }
+
     private static int LateFirstArrivals(List<int> arrived)
     {
         var seen = new HashSet<int>();

@@ -140,6 +140,23 @@ internal static class ImpairedTraffic
         });
     }
 
+    // True when one UDP ping from FROM to a UDP echo on TO comes back within TIMEOUT.
+    public static bool PingAnswers(Host from, IPAddress to, TimeSpan timeout)
+    {
+        using var socket = from.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
+        try
+        {
+            socket.SendTo(new byte[8], new IPEndPoint(to, UdpPort));
+            socket.Receive(new byte[64]);
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.NetworkUnreachable)
+        {
+            return false; // no answer, or no route while the interface is down
+        }
+    }
+
     // A TCP echo on TO for one connection; the connect time and the round-trip times (ms) of COUNT
     // small messages from FROM, one at a time.
     public static async Task<(double Connect, List<double> Rtts)> TcpEchoMillisecondsAsync(Host from, Host to, int count)
@@ -245,6 +262,18 @@ internal static class ImpairedTraffic
     {
         var sorted = values.OrderBy(v => v).ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    public static double InterquartileRange(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        double Quantile(double q)
+        {
+            double position = q * (sorted.Count - 1);
+            int below = (int)Math.Floor(position);
+            return sorted[below] + ((position - below) * (sorted[Math.Min(below + 1, sorted.Count - 1)] - sorted[below]));
+        }
+        return Quantile(0.75) - Quantile(0.25);
     }
 
     public static double StandardDeviation(IReadOnlyCollection<double> values)
