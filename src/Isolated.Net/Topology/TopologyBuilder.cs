@@ -68,7 +68,23 @@ public sealed class TopologyBuilder
     /// <param name="host">A host or router added before or after this call.</param>
     /// <param name="switchName">A switch added before or after this call.</param>
     /// <param name="configure">Optional interface name and addresses.</param>
-    public TopologyBuilder Connect(string host, string switchName, Action<InterfaceOptions>? configure = null)
+    public TopologyBuilder Connect(string host, string switchName, Action<InterfaceOptions>? configure = null) =>
+        ConnectCore(host, switchName, configure, impairment: null);
+
+    /// <summary>
+    /// Plugs <paramref name="host"/> into switch <paramref name="switchName"/> through an impaired
+    /// connection: the host's interface and the switch port are TAP devices joined by the same forwarder
+    /// as <see cref="ImpairedLink"/>'s, so one host's access to a LAN can be slow or lossy while the
+    /// others' is not. A is the host, B the switch. Reach it through <see cref="HostInterface.Forwarder"/>.
+    /// </summary>
+    /// <param name="host">A host or router added before or after this call.</param>
+    /// <param name="switchName">A switch added before or after this call.</param>
+    /// <param name="impair">The seed and each direction's settings (A→B: from the host to the switch).</param>
+    /// <param name="configure">Optional interface name and addresses.</param>
+    public TopologyBuilder ConnectImpaired(string host, string switchName, Action<ImpairedLinkOptions>? impair = null, Action<InterfaceOptions>? configure = null) =>
+        ConnectCore(host, switchName, configure, ImpairmentSpec.From(impair));
+
+    private TopologyBuilder ConnectCore(string host, string switchName, Action<InterfaceOptions>? configure, ImpairmentSpec? impairment)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(switchName);
@@ -76,7 +92,7 @@ public sealed class TopologyBuilder
         configure?.Invoke(options);
         return With(_spec with
         {
-            Attachments = _spec.Attachments.Add(new AttachmentSpec(host, switchName, options.Name, options.IPv4, options.IPv6)),
+            Attachments = _spec.Attachments.Add(new AttachmentSpec(host, switchName, options.Name, options.IPv4, options.IPv6, impairment)),
         });
     }
 
@@ -84,7 +100,34 @@ public sealed class TopologyBuilder
     /// <param name="first">One host.</param>
     /// <param name="second">The other host.</param>
     /// <param name="configure">Optional subnet, MTU and per-end interface settings.</param>
-    public TopologyBuilder Link(string first, string second, Action<LinkOptions>? configure = null)
+    public TopologyBuilder Link(string first, string second, Action<LinkOptions>? configure = null) =>
+        LinkCore(first, second, configure, impairment: null);
+
+    /// <summary>
+    /// Joins two hosts with an impaired point-to-point link: each end is a TAP device born in its host's
+    /// namespace, and a forwarder in this process moves every Ethernet frame between them (ARP, IPv4,
+    /// IPv6, TCP, UDP alike), applying delay, jitter, loss, duplication, reordering and a rate limit per
+    /// direction, all from a seeded generator so a run replays exactly. Works on any kernel with TUN/TAP;
+    /// no sch_netem needed. Change the settings at run time through <see cref="Link.Forwarder"/>.
+    /// </summary>
+    /// <param name="first">Host A.</param>
+    /// <param name="second">Host B.</param>
+    /// <param name="impair">The seed and each direction's settings; none impairs nothing (yet).</param>
+    /// <param name="configure">Optional subnet, MTU and per-end interface settings, as for <see cref="Link"/>.</param>
+    /// <example>
+    /// <code>
+    /// .ImpairedLink("a", "b", o =>
+    /// {
+    ///     o.AtoB.Delay = TimeSpan.FromMilliseconds(50);
+    ///     o.AtoB.Loss = 0.01;
+    ///     o.BtoA.RateBitsPerSecond = 10_000_000;
+    /// })
+    /// </code>
+    /// </example>
+    public TopologyBuilder ImpairedLink(string first, string second, Action<ImpairedLinkOptions>? impair = null, Action<LinkOptions>? configure = null) =>
+        LinkCore(first, second, configure, ImpairmentSpec.From(impair));
+
+    private TopologyBuilder LinkCore(string first, string second, Action<LinkOptions>? configure, ImpairmentSpec? impairment)
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
@@ -98,7 +141,7 @@ public sealed class TopologyBuilder
         }
         return With(_spec with
         {
-            Segments = _spec.Segments.Add(new SegmentSpec(name, SegmentKind.Link, options.IPv4Subnet, options.IPv6Subnet, options.Mtu)),
+            Segments = _spec.Segments.Add(new SegmentSpec(name, SegmentKind.Link, options.IPv4Subnet, options.IPv6Subnet, options.Mtu, impairment)),
             Attachments = _spec.Attachments
                 .Add(new AttachmentSpec(first, name, options.First.Name, options.First.IPv4, options.First.IPv6))
                 .Add(new AttachmentSpec(second, name, options.Second.Name, options.Second.IPv4, options.Second.IPv6)),
@@ -196,9 +239,20 @@ internal enum SegmentKind
 
 internal sealed record HostSpec(string Name, bool IsRouter);
 
-internal sealed record SegmentSpec(string Name, SegmentKind Kind, string? IPv4Subnet, string? IPv6Subnet, int? Mtu);
+internal sealed record SegmentSpec(string Name, SegmentKind Kind, string? IPv4Subnet, string? IPv6Subnet, int? Mtu, ImpairmentSpec? Impairment = null);
 
-internal sealed record AttachmentSpec(string Host, string Segment, string? InterfaceName, string? IPv4, string? IPv6);
+// An impaired link's seed and per-direction settings, copied when the builder method ran.
+internal sealed record ImpairmentSpec(ulong Seed, bool RealTimePriority, ImpairmentSettings AtoB, ImpairmentSettings BtoA)
+{
+    public static ImpairmentSpec From(Action<ImpairedLinkOptions>? impair)
+    {
+        var options = new ImpairedLinkOptions();
+        impair?.Invoke(options);
+        return new ImpairmentSpec(options.Seed, options.RealTimePriority, options.AtoB.Clone(), options.BtoA.Clone());
+    }
+}
+
+internal sealed record AttachmentSpec(string Host, string Segment, string? InterfaceName, string? IPv4, string? IPv6, ImpairmentSpec? Impairment = null);
 
 internal sealed record StaticRouteSpec(string Host, string Destination, string Via);
 

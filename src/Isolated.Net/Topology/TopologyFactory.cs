@@ -62,14 +62,29 @@ internal static class TopologyFactory
                     {
                         int portIndex = hubIndex++;
                         var host = topology[iface.Host];
-                        // Equivalent to: ip -n HUB link add pN index N mtu M up type veth peer name IFACE index K mtu M netns HOST
-                        //                ip -n HUB link set pN master SWITCH
-                        hubRequests.Add(RouteRequest.CreateVethPair(
-                            new VethEnd("p" + portIndex.ToString(CultureInfo.InvariantCulture), hub) { Index = portIndex, Mtu = segment.Mtu },
-                            new VethEnd(iface.Name, host.Namespace) { Index = indexes[iface.Host][iface.Name], Mtu = segment.Mtu },
-                            up: true));
+                        var portName = "p" + portIndex.ToString(CultureInfo.InvariantCulture);
+                        TapForwarder? forwarder = null;
+                        if (iface.Impairment is { } impairment)
+                        {
+                            // Two TAP devices, the host's and the switch port, joined by our forwarder.
+                            // Equivalent to: ip -n HUB link set pN up
+                            forwarder = TapForwarder.Create(host.Name + "<->" + segment.Name, impairment,
+                                new TapEnd(host.Name, host.Namespace, iface.Name, indexes[iface.Host][iface.Name]),
+                                new TapEnd(segment.Name, hub!, portName, portIndex),
+                                segment.Mtu);
+                            hubRequests.Add(RouteRequest.SetLinkState(portIndex, up: true));
+                        }
+                        else
+                        {
+                            // Equivalent to: ip -n HUB link add pN index N mtu M up type veth peer name IFACE index K mtu M netns HOST
+                            hubRequests.Add(RouteRequest.CreateVethPair(
+                                new VethEnd(portName, hub) { Index = portIndex, Mtu = segment.Mtu },
+                                new VethEnd(iface.Name, host.Namespace) { Index = indexes[iface.Host][iface.Name], Mtu = segment.Mtu },
+                                up: true));
+                        }
+                        // Equivalent to: ip -n HUB link set pN master SWITCH
                         hubRequests.Add(RouteRequest.SetMaster(portIndex, bridgeIndexes[segment.Name], segment.Name));
-                        var hostInterface = new HostInterface(host, iface.Name, segment.Name, iface.IPv4, iface.IPv6, iface.Mtu);
+                        var hostInterface = new HostInterface(host, iface.Name, segment.Name, iface.IPv4, iface.IPv6, iface.Mtu) { ForwarderCore = forwarder?.Public };
                         host.AddInterface(hostInterface);
                         sw.AddPort(hostInterface);
                     }
@@ -78,16 +93,28 @@ internal static class TopologyFactory
                 {
                     var (a, b) = (segment.Interfaces[0], segment.Interfaces[1]);
                     var (hostA, hostB) = (topology[a.Host], topology[b.Host]);
-                    // Equivalent to: ip -n A link add IFA index I mtu M up type veth peer name IFB index J mtu M netns B
-                    hostA.Namespace.Netlink.Execute(RouteRequest.CreateVethPair(
-                        new VethEnd(a.Name, hostA.Namespace) { Index = indexes[a.Host][a.Name], Mtu = segment.Mtu },
-                        new VethEnd(b.Name, hostB.Namespace) { Index = indexes[b.Host][b.Name], Mtu = segment.Mtu },
-                        up: true));
-                    var endA = new HostInterface(hostA, a.Name, segment.Name, a.IPv4, a.IPv6, a.Mtu);
-                    var endB = new HostInterface(hostB, b.Name, segment.Name, b.IPv4, b.IPv6, b.Mtu);
+                    TapForwarder? forwarder = null;
+                    if (segment.Impairment is { } impairment)
+                    {
+                        // Two TAP devices, each born in its host's namespace, joined by our forwarder.
+                        forwarder = TapForwarder.Create(segment.Name, impairment,
+                            new TapEnd(hostA.Name, hostA.Namespace, a.Name, indexes[a.Host][a.Name]),
+                            new TapEnd(hostB.Name, hostB.Namespace, b.Name, indexes[b.Host][b.Name]),
+                            segment.Mtu);
+                    }
+                    else
+                    {
+                        // Equivalent to: ip -n A link add IFA index I mtu M up type veth peer name IFB index J mtu M netns B
+                        hostA.Namespace.Netlink.Execute(RouteRequest.CreateVethPair(
+                            new VethEnd(a.Name, hostA.Namespace) { Index = indexes[a.Host][a.Name], Mtu = segment.Mtu },
+                            new VethEnd(b.Name, hostB.Namespace) { Index = indexes[b.Host][b.Name], Mtu = segment.Mtu },
+                            up: true));
+                    }
+                    var endA = new HostInterface(hostA, a.Name, segment.Name, a.IPv4, a.IPv6, a.Mtu) { ForwarderCore = forwarder?.Public };
+                    var endB = new HostInterface(hostB, b.Name, segment.Name, b.IPv4, b.IPv6, b.Mtu) { ForwarderCore = forwarder?.Public };
                     hostA.AddInterface(endA);
                     hostB.AddInterface(endB);
-                    topology.AddLink(new Link(segment.Name, endA, endB));
+                    topology.AddLink(new Link(segment.Name, endA, endB) { ForwarderCore = forwarder?.Public });
                 }
             }
             if (hubRequests.Count > 0)

@@ -5,8 +5,10 @@ using Isolated.Net.Netlink;
 
 namespace Isolated.Net;
 
-internal sealed class PlannedInterface(string host, string name, string segment, int mtu)
+internal sealed class PlannedInterface(string host, string name, string segment, int mtu, ImpairmentSpec? impairment = null)
 {
+    // Set for an impaired switch connection (an impaired link's is on its segment).
+    public ImpairmentSpec? Impairment { get; } = impairment;
     public string Host { get; } = host;
     public string Name { get; } = name;
     public string Segment { get; } = segment;
@@ -25,11 +27,12 @@ internal sealed class PlannedHost(string name, bool isRouter)
     public List<PlannedRoute> Routes { get; } = [];
 }
 
-internal sealed class PlannedSegment(string name, SegmentKind kind, int mtu)
+internal sealed class PlannedSegment(string name, SegmentKind kind, int mtu, ImpairmentSpec? impairment = null)
 {
     public string Name { get; } = name;
     public SegmentKind Kind { get; } = kind;
     public int Mtu { get; } = mtu;
+    public ImpairmentSpec? Impairment { get; } = impairment;
     public IPNetwork? IPv4 { get; set; }
     public IPNetwork? IPv6 { get; set; }
     public List<PlannedInterface> Interfaces { get; } = [];
@@ -86,7 +89,11 @@ internal sealed class TopologyPlan
             {
                 problems.Add($"{Describe(segment)} has MTU {mtu}; it must be between 68 and 65535");
             }
-            var planned = new PlannedSegment(segment.Name, segment.Kind, mtu);
+            if (segment.Impairment is { } impairment)
+            {
+                ValidateImpairment(Describe(segment), impairment, problems);
+            }
+            var planned = new PlannedSegment(segment.Name, segment.Kind, mtu, segment.Impairment);
             if (!segments.TryAdd(segment.Name, (segment, planned)))
             {
                 problems.Add($"switch '{segment.Name}' is added twice");
@@ -150,7 +157,16 @@ internal sealed class TopologyPlan
                 }
                 name = "eth" + n.ToString(CultureInfo.InvariantCulture);
             }
-            var planned = new PlannedInterface(host.Name, name, segment.Name, segment.Mtu);
+            if (attachment.Impairment is { } impairment && segmentSpec.Kind == SegmentKind.Link)
+            {
+                problems.Add($"host '{host.Name}' is connected with impairment to link {segment.Name}, which is not a switch; use ImpairedLink");
+                continue;
+            }
+            if (attachment.Impairment is { } connectionImpairment)
+            {
+                ValidateImpairment($"connection of host '{host.Name}' to switch '{segment.Name}'", connectionImpairment, problems);
+            }
+            var planned = new PlannedInterface(host.Name, name, segment.Name, segment.Mtu, attachment.Impairment);
             host.Interfaces.Add(planned);
             segment.Interfaces.Add(planned);
         }
@@ -201,6 +217,17 @@ internal sealed class TopologyPlan
             return $"host name '{name}' may hold only letters, digits, '-', '_' and '.', and must start with a letter or digit";
         }
         return null;
+    }
+
+    private static void ValidateImpairment(string owner, ImpairmentSpec impairment, List<string> problems)
+    {
+        foreach (var (direction, settings) in new[] { ("AtoB", impairment.AtoB), ("BtoA", impairment.BtoA) })
+        {
+            foreach (var problem in settings.Problems())
+            {
+                problems.Add($"impaired {owner}, {direction}: {problem}");
+            }
+        }
     }
 
     private static string Describe(SegmentSpec segment) =>
