@@ -141,6 +141,11 @@ if (sustainedOnly is null)
     Metric("stray_thread_scan_median", scan.Median, "ms");
 }
 
+Console.Error.WriteLine("running (g) link throughput: impaired link (TAP + forwarder) and veth…");
+var transfer = TimeSpan.FromSeconds(quick ? 1 : 3);
+double impairedBits = await LinkThroughput.MeasureAsync(impaired: true, transfer);
+double vethBits = await LinkThroughput.MeasureAsync(impaired: false, transfer);
+
 Console.Error.WriteLine($"running (f) sustained: {counts.Sustained} 2-host topologies…");
 var sustained = SustainedLoad.Run(counts.Sustained, TimeSpan.FromSeconds(quick ? 5 : 30));
 
@@ -159,7 +164,11 @@ double throughput = sustained.Topologies / sustained.Seconds;
 report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologies} 2-host topologies in {sustained.Seconds:0.##} s ({throughput:0.#}/s), {sustained.AllocatedBytes / 1024.0 / sustained.Topologies:0.#} KiB allocated per topology; RSS start/middle/end {sustained.Start.RssKiB / 1024.0:0.#}/{sustained.Middle.RssKiB / 1024.0:0.#}/{sustained.End.RssKiB / 1024.0:0.#} MiB; "
     + $"managed heap after full GC start/end {sustained.Start.ManagedHeapBytes / 1048576.0:0.##}/{sustained.End.ManagedHeapBytes / 1048576.0:0.##} MiB ({sustained.ManagedHeapAfterScanBytes / 1048576.0:0.##} after a stray-thread scan); threads {sustained.Start.Threads}/{sustained.End.Threads}; open fds {sustained.Start.OpenFds}/{sustained.End.OpenFds}; "
     + $"RSS every tenth (MiB): {string.Join(' ', sustained.RssSeriesKiB.Select(k => (k / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)))}; GC committed every tenth (MiB): {string.Join(' ', sustained.GcCommittedSeriesBytes.Select(b => (b / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture)))}; kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
+report.AppendLine(CultureInfo.InvariantCulture, $"Link throughput (TCP bulk, {transfer.TotalSeconds:0} s, MTU 1500): impaired link with no impairment {impairedBits / 1e9:0.##} Gbit/s; veth {vethBits / 1e9:0.##} Gbit/s.");
 Console.WriteLine(report);
+
+Metric("impaired_link_unimpaired_throughput", impairedBits / 1e9, "Gbit/s");
+Metric("veth_link_throughput", vethBits / 1e9, "Gbit/s");
 
 Metric("sustained_throughput", throughput, "topologies/s");
 Metric("sustained_allocated_per_topology", sustained.AllocatedBytes / 1024.0 / sustained.Topologies, "KiB");
