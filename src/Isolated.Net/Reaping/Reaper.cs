@@ -118,7 +118,9 @@ internal static unsafe class Reaper
             {
                 foreach (var entry in entries.Where(e => !e.Released).Reverse())
                 {
-                    report.Add(Release(entry, dryRun));
+                    report.Add(ClaimedByAnotherRun(entry, journal) is { } other
+                        ? $"{entry}: now recorded by {other}; left alone"
+                        : Release(entry, dryRun));
                 }
             }
             if (!dryRun)
@@ -243,11 +245,11 @@ internal static unsafe class Reaper
         {
             return $"{entry}: already gone";
         }
+        // The run created this path itself (O_EXCL, after journaling it) and never released it, so the
+        // path is ours. Once it recorded the namespace it mounted there, that inode must match too; a run
+        // killed between mounting and recording it left a mount we still own.
         var recorded = entry.Get("inode");
-        var info = new FileInfo(path);
-        bool mountedOurs = recorded is not null && identity.Value.Inode.ToString(CultureInfo.InvariantCulture) == recorded;
-        bool emptyMountPoint = recorded is null && info.Length == 0 && !IsNsfs(path);
-        if (!mountedOurs && !emptyMountPoint)
+        if (recorded is not null && identity.Value.Inode.ToString(CultureInfo.InvariantCulture) != recorded && IsNsfs(path))
         {
             return $"{entry}: {path} is not the namespace we mounted; left alone";
         }
@@ -260,6 +262,41 @@ internal static unsafe class Reaper
             }
         }
         return $"{entry}: {(dryRun ? "would unmount and remove" : "unmounted and removed")} {path}";
+    }
+
+    // A run killed after journaling a /run/netns name but before creating it never owned that name: if
+    // another run's journal holds it now, it is that run's.
+    private static string? ClaimedByAnotherRun(JournalEntry entry, string journal)
+    {
+        if (entry.Kind != "mount" || entry.Get("path") is not { } path)
+        {
+            return null;
+        }
+        foreach (var other in System.IO.Directory.EnumerateFiles(RunJournal.Directory, "run-*.journal"))
+        {
+            if (other == journal)
+            {
+                continue;
+            }
+            int fd = Open(other, LibC.O_RDONLY);
+            if (fd < 0)
+            {
+                continue;
+            }
+            try
+            {
+                var (_, entries) = JournalEntry.Parse(RunJournal.ReadLines(fd));
+                if (entries.Any(e => e.Kind == "mount" && !e.Released && e.Get("path") == path))
+                {
+                    return other;
+                }
+            }
+            finally
+            {
+                _ = LibC.close(fd);
+            }
+        }
+        return null;
     }
 
     private static bool IsNsfs(string path) =>
