@@ -281,30 +281,23 @@ internal sealed unsafe class ImpairmentPump
             }
         }
         // Held frames nothing overtook in time leave in order.
-        while (_held.Count > 0 && _held.Peek().HoldUntil <= now)
-        {
-            var frame = _held.Dequeue();
-            bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
-            Return(frame.Buffer);
-            if (!alive)
-            {
-                return false;
-            }
-        }
-        return true;
+        return ReleaseHeld(until: now, overtaken: false);
     }
 
     // Writes a frame, then the frames held back for it to overtake.
-    private bool Deliver(byte[] buffer, int length, bool duplicate)
+    private bool Deliver(byte[] buffer, int length, bool duplicate) =>
+        Write(buffer, length, duplicate) && ReleaseHeld(until: long.MaxValue, overtaken: true);
+
+    // Writes the held frames whose hold ends by UNTIL (all of them once a frame has overtaken them).
+    private bool ReleaseHeld(long until, bool overtaken)
     {
-        if (!Write(buffer, length, duplicate))
-        {
-            return false;
-        }
-        while (_held.Count > 0)
+        while (_held.Count > 0 && _held.Peek().HoldUntil <= until)
         {
             var frame = _held.Dequeue();
-            _direction.ReorderedCount++;
+            if (overtaken)
+            {
+                _direction.ReorderedCount++;
+            }
             bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
             Return(frame.Buffer);
             if (!alive)
