@@ -9,7 +9,8 @@ using static Isolated.Net.Tests.ImpairedLinks.ImpairedTraffic;
 
 namespace Isolated.Net.Tests.ImpairedLinks;
 
-// Measures time, or loads the CPUs: runs alone, not beside other tests of this process.
+// Measures time, or loads the CPUs (the forwarder runs at real-time priority): runs alone, not beside
+// other tests of this process.
 [CollectionDefinition(nameof(ImpairmentTiming), DisableParallelization = true)]
 public sealed class ImpairmentTiming;
 
