@@ -53,8 +53,13 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
         }
 
         bool failed = false;
+        PacketCapture? capture = null;
         try
         {
+            if (_attribute.Capture)
+            {
+                capture = host?.StartCapture() ?? ns.StartCapture();
+            }
             // The AsyncLocal flows into the namespace thread with the captured ExecutionContext.
             NetTestContext.Set(ns, host);
             var keepNamespaceContext = innerCommand is TestMethodCommand && !IsAsync(context.CurrentTest.Method);
@@ -77,11 +82,12 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
                 if (failed)
                 {
                     context.OutWriter.WriteLine("Isolated.Net: the test failed; its network as the kernel sees it now:");
-                    context.OutWriter.Write(topology is not null ? topology.Describe() : NamespaceDescription.Describe(ns));
+                    context.OutWriter.Write(topology is not null ? topology.Describe() : "fresh namespace of this test: " + ns.Describe());
                 }
             }
             finally
             {
+                KeepCaptureIfFailed(context, capture, failed);
                 NetTestContext.Clear();
                 if (host is null)
                 {
@@ -90,6 +96,23 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
             }
             CheckStrayThreads(context, failed);
         }
+    }
+
+    // A failing test keeps its pcap file as an attachment of the result; a passing one deletes it.
+    private static void KeepCaptureIfFailed(TestExecutionContext context, PacketCapture? capture, bool failed)
+    {
+        if (capture is null)
+        {
+            return;
+        }
+        if (!failed)
+        {
+            capture.DiscardAsync().GetAwaiter().GetResult();
+            return;
+        }
+        capture.StopAsync().GetAwaiter().GetResult();
+        context.OutWriter.WriteLine($"Isolated.Net: packet capture of {capture.Source}: {capture.Path} ({capture.PacketCount} packets{(capture.LimitReached ? ", size limit reached" : "")})");
+        TestContext.AddTestAttachment(capture.Path, "packet capture of " + capture.Source);
     }
 
     private TestResult ExecuteOnNamespaceThread(TestExecutionContext context, bool keepNamespaceContext)

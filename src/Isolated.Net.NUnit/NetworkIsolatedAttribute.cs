@@ -16,8 +16,9 @@ namespace Isolated.Net.NUnit;
 /// <see cref="SetUpInside"/> is set. Without CAP_NET_ADMIN + CAP_SYS_ADMIN the test is Ignored with
 /// <see cref="NetworkPrivileges.Requirement"/> as the reason; with <c>ISOLATED_NET_REQUIRE_PRIVILEGES=1</c>
 /// it fails instead. When the test fails, the network as the kernel sees it then (the topology's
-/// <see cref="Topology.Describe"/>, or the fresh namespace's links, addresses and routes) is written to
-/// TestContext.Out. After the test, a thread left inside a namespace fails it, named.
+/// <see cref="Topology.Describe"/>, or the fresh namespace's <see cref="NetworkNamespace.Describe"/>: links,
+/// addresses, routes, neighbours and sockets) is written to TestContext.Out, with the pcap file when
+/// <see cref="Capture"/> is set. After the test, a thread left inside a namespace fails it, named.
 /// </para>
 /// </summary>
 /// <remarks>
@@ -55,6 +56,13 @@ public class NetworkIsolatedAttribute : NUnitAttribute, IWrapTestMethod, IWrapSe
     /// thread. By default they run in the root namespace and only the body runs inside.
     /// </summary>
     public bool SetUpInside { get; set; }
+
+    /// <summary>
+    /// When true, every frame the namespace (all its interfaces) sends or receives during the test is
+    /// written to a pcap file. The file is kept and attached to the test result
+    /// (<c>TestContext.AddTestAttachment</c>) when the test fails, and deleted when it passes.
+    /// </summary>
+    public bool Capture { get; set; }
 
     /// <summary>
     /// Called by NUnit while it builds the test: Ignores it with the privilege requirement as the reason

@@ -25,4 +25,10 @@ public class NetFactAttribute : FactAttribute
     /// the namespace (on its thread). By default they run in the root namespace and only the body runs inside.
     /// </summary>
     public bool LifecycleInside { get; set; }
+
+    /// <summary>
+    /// When true, every frame the test's namespace (all its interfaces) sends or receives during the test
+    /// is written to a pcap file, whose path is printed with the failure output; a passing test deletes it.
+    /// </summary>
+    public bool Capture { get; set; }
 }

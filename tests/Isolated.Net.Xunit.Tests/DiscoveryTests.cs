@@ -19,7 +19,7 @@ public class DiscoveryTests
         var copy = RoundTrip(testCase);
 
         var netCase = Assert.IsType<NetTestCase>(copy);
-        Assert.Equal(new NetTestSettings("client", LifecycleInside: true), netCase.Settings);
+        Assert.Equal(new NetTestSettings("client", LifecycleInside: true, Capture: false), netCase.Settings);
         Assert.False(netCase.EnumeratesDataAtRunTime);
         Assert.Equal(testCase.UniqueID, copy.UniqueID);
         Assert.Equal(testCase.DisplayName, copy.DisplayName);
@@ -29,7 +29,7 @@ public class DiscoveryTests
     public void NetFact_without_host_round_trips_a_null_host()
     {
         var copy = RoundTrip(Assert.Single(Discover(nameof(Samples.Fresh))));
-        Assert.Equal(new NetTestSettings(null, LifecycleInside: false), ((NetTestCase)copy).Settings);
+        Assert.Equal(new NetTestSettings(null, LifecycleInside: false, Capture: false), ((NetTestCase)copy).Settings);
     }
 
     [Fact]

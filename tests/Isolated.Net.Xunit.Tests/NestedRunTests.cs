@@ -61,7 +61,7 @@ public class FailureReportTests
         var inode = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"written from inside net:\[(\d+)\]").Groups[1].Value;
         Assert.NotEmpty(inode);
         Assert.Contains($"fresh namespace of this test: netns (anonymous) net:[{inode}]", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("lo up mtu 65536 127.0.0.1/8 ::1/128", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("lo UP mtu 65536 127.0.0.1/8 ::1/128", result.StdOut, StringComparison.Ordinal);
         Assert.True(result.StdOut.IndexOf("written from inside", StringComparison.Ordinal) < result.StdOut.IndexOf("Isolated.Net: the network", StringComparison.Ordinal));
     }
 
@@ -72,6 +72,30 @@ public class FailureReportTests
         Assert.Contains("the body ran in host 'client' of the topology of ClientServerFixture", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("switch lan: 10.0.1.0/24", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("10.0.1.2/24", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [PrivilegedFact]
+    public void Capture_failure_shows_the_host_dump_and_keeps_the_pcap_file()
+    {
+        var result = Failed("Fails_with_a_capture");
+        Assert.Contains("deliberate failure with a capture", result.Message, StringComparison.Ordinal);
+        Assert.Contains("  tcp LISTEN     0.0.0.0:7002 *", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("  tcp ESTAB      10.0.1.2:", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("  neigh 10.0.1.1 dev eth0 lladdr ", result.StdOut, StringComparison.Ordinal);
+        var match = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"packet capture of client \(all interfaces\): (\S+\.pcap) \((\d+) packets\)");
+        Assert.True(match.Success, "no capture line in:\n" + result.StdOut);
+        var path = match.Groups[1].Value;
+        try
+        {
+            Assert.True(int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3, "the handshake is at least three packets");
+            var header = File.ReadAllBytes(path).AsSpan(0, 24);
+            Assert.Equal(0xa1b2c3d4u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header));
+            Assert.Equal(1u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header[20..]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [PrivilegedFact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -41,14 +42,28 @@ internal sealed class NetTestRunner : XunitTestRunner
             return Tuple.Create(0m, string.Empty);
         }
         using var activeScope = NamespaceLeakCheck.Enter(_target.Inodes);
+        PacketCapture? capture = null;
         try
         {
             NetTestContext.Set(_target.Namespace, _target.Host);
+            if (Settings.Capture)
+            {
+                // A capture that cannot start fails the test (the body does not run) instead of the run.
+                aggregator.Run(() => capture = _target.StartCapture());
+            }
             var (time, output) = await base.InvokeTestAsync(aggregator);
             aggregator.Run(() => NamespaceLeakCheck.ThrowIfStrayThreads(_target.Inodes));
             if (aggregator.HasExceptions)
             {
                 var description = _target.Describe();
+                if (capture is not null)
+                {
+                    // Kept for a failing test: the path goes into the output beside the description.
+                    await capture.StopAsync();
+                    description += string.Create(CultureInfo.InvariantCulture,
+                        $"packet capture of {capture.Source}: {capture.Path} ({capture.PacketCount} packets{(capture.LimitReached ? ", size limit reached" : "")}){Environment.NewLine}");
+                    capture = null;
+                }
                 MessageBus.QueueMessage(new TestOutput(Test, description));
                 output = string.IsNullOrEmpty(output) || output.EndsWith('\n') ? output + description : output + Environment.NewLine + description;
             }
@@ -56,6 +71,10 @@ internal sealed class NetTestRunner : XunitTestRunner
         }
         finally
         {
+            if (capture is not null)
+            {
+                await capture.DiscardAsync();
+            }
             _target.Dispose();
         }
     }

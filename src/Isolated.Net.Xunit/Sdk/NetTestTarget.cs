@@ -71,8 +71,7 @@ internal sealed class NetTestTarget : IDisposable
         text.AppendLine("----- Isolated.Net: the network at the time of the failure -----");
         if (Host is null)
         {
-            text.Append("fresh namespace of this test: ").AppendLine(Namespace.ToString());
-            NamespaceDescription.Append(text, Namespace);
+            text.Append("fresh namespace of this test: ").Append(Namespace.Describe());
         }
         else
         {
@@ -82,6 +81,9 @@ internal sealed class NetTestTarget : IDisposable
         }
         return text.ToString();
     }
+
+    // Every interface of the test's namespace, from before the body starts until the test is done.
+    public PacketCapture StartCapture() => Host?.StartCapture() ?? Namespace.StartCapture();
 
     public void Dispose()
     {

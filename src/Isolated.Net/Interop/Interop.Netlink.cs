@@ -124,6 +124,7 @@ internal static partial class Interop
     public const ushort IFLA_LINK = 5;
     public const ushort IFLA_QDISC = 6;
     public const ushort IFLA_MASTER = 10;
+    public const ushort IFLA_IFALIAS = 20;
     public const ushort IFLA_TXQLEN = 13;
     public const ushort IFLA_OPERSTATE = 16;
     public const ushort IFLA_LINKINFO = 18;

@@ -63,7 +63,8 @@ internal sealed class NamespaceThread
         var thread = new NamespaceThread();
         T result = default!;
         ExceptionDispatchInfo? failure = null;
-        using var started = new ManualResetEventSlim();
+        // No spinning: unshare takes longer than any useful spin.
+        using var started = new ManualResetEventSlim(false, spinCount: 0);
         thread._thread = new Thread(() =>
         {
             // Registered before entering, so a concurrent leak scan never sees it as a stray.
@@ -224,6 +225,12 @@ internal sealed class NamespaceThread
             s_retired[Tid] = true;
             s_live.TryRemove(Tid, out _);
             t_current = null;
+            if (s_retired.Count > 256)
+            {
+                // Long-lived users may never run the leak detector, which prunes; keep the set bounded.
+                PruneRetired(Directory.EnumerateDirectories("/proc/self/task")
+                    .Select(t => int.TryParse(Path.GetFileName(t), out var id) ? id : 0).ToHashSet());
+            }
             FailRemaining();
         }
     }

@@ -18,7 +18,7 @@ namespace Isolated.Net.Netlink;
 // rtnetlink handles a request synchronously inside send(): by the time send() returns, every
 // acknowledgement is queued and a dump's first part is too (the rest is produced as we read). So
 // several requests can go out in one datagram (Execute with many) and cost one send and a read each.
-internal sealed unsafe class RouteNetlinkSocket : IDisposable
+internal sealed unsafe partial class RouteNetlinkSocket : IDisposable
 {
     private const int MaxMessagesPerDatagram = 32; // their acks fit the default receive buffer many times over
     private const int InitialReceiveSize = 64 * 1024; // dump parts are at most 32 KiB unless a link is huge

@@ -12,7 +12,7 @@ internal delegate void RouteRequestEncoder(NetlinkMessageWriter writer, uint seq
 // One rtnetlink request: what it does in iproute2 words (for errors), and how it is encoded. The
 // factories validate their arguments before anything is built, so a bad argument never reaches the
 // kernel. Requests are values: RouteNetlinkSocket.Execute sends one or several in a single datagram.
-internal sealed class RouteRequest
+internal sealed partial class RouteRequest
 {
     private const ushort CreateFlags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
     private const ushort ChangeFlags = NLM_F_REQUEST | NLM_F_ACK;
@@ -99,6 +99,17 @@ internal sealed class RouteRequest
         ValidateLinkSettings(null, address, 0);
         var bytes = address.GetAddressBytes();
         return SetLink($"setting {link} address {FormatMac(bytes)}", link, null, m => m.AddAttribute(IFLA_ADDRESS, bytes));
+    }
+
+    // Equivalent to: ip link set dev NAME alias TEXT
+    public static RouteRequest SetAlias(LinkRef link, string alias)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(alias);
+        if (System.Text.Encoding.UTF8.GetByteCount(alias) >= 256)
+        {
+            throw new ArgumentException($"Interface alias '{alias}' is longer than 255 bytes.", nameof(alias));
+        }
+        return SetLink($"setting {link} alias '{alias}'", link, null, m => m.AddString(IFLA_IFALIAS, alias));
     }
 
     // Equivalent to: ip link set dev NAME master BRIDGE

@@ -118,7 +118,9 @@ internal static unsafe class Reaper
             {
                 foreach (var entry in entries.Where(e => !e.Released).Reverse())
                 {
-                    report.Add(Release(entry, dryRun));
+                    report.Add(ClaimedByAnotherRun(entry, journal) is { } other
+                        ? $"{entry}: now recorded by {other}; left alone"
+                        : Release(entry, dryRun));
                 }
             }
             if (!dryRun)
@@ -139,6 +141,7 @@ internal static unsafe class Reaper
         "process" => ReleaseProcess(entry, dryRun),
         "netns" => ReleaseNamespace(entry, dryRun),
         "mount" => ReleaseMount(entry, dryRun),
+        "rootlink" => ReleaseRootLink(entry, dryRun),
         _ => $"{entry}: unknown kind, left alone",
     };
 
@@ -194,6 +197,42 @@ internal static unsafe class Reaper
         return killed.Count == 0 ? $"{entry}: no process inside" : $"{entry}: killed {string.Join(", ", killed)}";
     }
 
+    // The kernel removes a root link with its host namespace; this covers a namespace kept alive.
+    // Ours only if it carries the alias we tagged it with (read from sysfs, the root namespace's view).
+    private static string ReleaseRootLink(JournalEntry entry, bool dryRun)
+    {
+        var name = entry.Get("name");
+        if (name is null || Netlink.InterfaceName.Problem(name) is not null)
+        {
+            return $"{entry}: no valid interface name; left alone";
+        }
+        string alias;
+        try
+        {
+            alias = File.ReadAllText($"/sys/class/net/{name}/ifalias").Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"{entry}: already gone";
+        }
+        if (alias != entry.Get("alias"))
+        {
+            return $"{entry}: {name} carries alias '{alias}', not ours; left alone";
+        }
+        if (!dryRun)
+        {
+            try
+            {
+                RootNamespace.Value.Netlink.DeleteLink(name);
+            }
+            catch (NetworkOperationException ex)
+            {
+                return $"{entry}: deleting {name} failed: {ex.Message}";
+            }
+        }
+        return $"{entry}: {(dryRun ? "would delete" : "deleted")} root link {name}";
+    }
+
     private static string ReleaseMount(JournalEntry entry, bool dryRun)
     {
         var path = entry.Get("path");
@@ -206,11 +245,11 @@ internal static unsafe class Reaper
         {
             return $"{entry}: already gone";
         }
+        // The run created this path itself (O_EXCL, after journaling it) and never released it, so the
+        // path is ours. Once it recorded the namespace it mounted there, that inode must match too; a run
+        // killed between mounting and recording it left a mount we still own.
         var recorded = entry.Get("inode");
-        var info = new FileInfo(path);
-        bool mountedOurs = recorded is not null && identity.Value.Inode.ToString(CultureInfo.InvariantCulture) == recorded;
-        bool emptyMountPoint = recorded is null && info.Length == 0 && !IsNsfs(path);
-        if (!mountedOurs && !emptyMountPoint)
+        if (recorded is not null && identity.Value.Inode.ToString(CultureInfo.InvariantCulture) != recorded && IsNsfs(path))
         {
             return $"{entry}: {path} is not the namespace we mounted; left alone";
         }
@@ -223,6 +262,41 @@ internal static unsafe class Reaper
             }
         }
         return $"{entry}: {(dryRun ? "would unmount and remove" : "unmounted and removed")} {path}";
+    }
+
+    // A run killed after journaling a /run/netns name but before creating it never owned that name: if
+    // another run's journal holds it now, it is that run's.
+    private static string? ClaimedByAnotherRun(JournalEntry entry, string journal)
+    {
+        if (entry.Kind != "mount" || entry.Get("path") is not { } path)
+        {
+            return null;
+        }
+        foreach (var other in System.IO.Directory.EnumerateFiles(RunJournal.Directory, "run-*.journal"))
+        {
+            if (other == journal)
+            {
+                continue;
+            }
+            int fd = Open(other, LibC.O_RDONLY);
+            if (fd < 0)
+            {
+                continue;
+            }
+            try
+            {
+                var (_, entries) = JournalEntry.Parse(RunJournal.ReadLines(fd));
+                if (entries.Any(e => e.Kind == "mount" && !e.Released && e.Get("path") == path))
+                {
+                    return other;
+                }
+            }
+            finally
+            {
+                _ = LibC.close(fd);
+            }
+        }
+        return null;
     }
 
     private static bool IsNsfs(string path) =>

@@ -19,15 +19,11 @@ internal sealed unsafe class RunJournal
     private static readonly Lock s_lock = new();
     private static RunJournal? s_current;
 
-    private readonly int _fd;
+    private int _fd = -1;
     private int _nextId;
     private bool _reaperStarted;
 
-    private RunJournal(string path, int fd)
-    {
-        Path = path;
-        _fd = fd;
-    }
+    private RunJournal(string path) => Path = path;
 
     public string Path { get; }
 
@@ -54,6 +50,9 @@ internal sealed unsafe class RunJournal
     // netns entry written before covers the moment between.
     public static int RecordProcess(int pid, NetworkNamespace ns) =>
         Current.Append("process", requiresReaper: true, ("pid", pid), ("start", ProcStartTime(pid) ?? 0), ("inode", ns.Inode));
+
+    // rootlink ID name=N alias=TAG — a veth end in the root namespace, before it is made.
+    public static int RecordRootLink(string name, string alias) => Current.Append("rootlink", requiresReaper: true, ("name", name), ("alias", alias));
 
     // mount ID path=/run/netns/NAME — before the mount point is created; `bound ID inode=I` once mounted.
     public static int RecordMount(string path) => Current.Append("mount", requiresReaper: true, ("path", path));
@@ -113,6 +112,11 @@ internal sealed unsafe class RunJournal
                 }
                 _reaperStarted = true;
             }
+            if (_fd < 0)
+            {
+                // Created only once the reaper watches: a run killed before this point leaves no file.
+                _fd = OpenLocked(Path);
+            }
             int id = ++_nextId;
             Write(JournalEntry.Format(kind, id, fields));
             return id;
@@ -138,7 +142,11 @@ internal sealed unsafe class RunJournal
         Reaper.SweepDeadRuns();
         int pid = Environment.ProcessId;
         long start = ProcStartTime(pid) ?? 0;
-        var path = System.IO.Path.Combine(Directory, string.Create(CultureInfo.InvariantCulture, $"run-{pid}-{start}.journal"));
+        return new RunJournal(System.IO.Path.Combine(Directory, string.Create(CultureInfo.InvariantCulture, $"run-{pid}-{start}.journal")));
+    }
+
+    private static int OpenLocked(string path)
+    {
         int fd = Open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC | LibC.O_APPEND, 0x1A4); // 0644
         if (fd < 0)
         {
@@ -146,13 +154,18 @@ internal sealed unsafe class RunJournal
         }
         if (Flock(fd, LOCK_EX | LOCK_NB) != 0)
         {
+            var error = ErrorFromLastErrno($"locking the run journal {path}");
             _ = LibC.close(fd);
-            throw ErrorFromLastErrno($"locking the run journal {path}");
+            throw error;
         }
-        var journal = new RunJournal(path, fd);
-        journal.Write(string.Create(CultureInfo.InvariantCulture,
-            $"run pid={pid} start={start} boot={BootId()} created={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} process={SafeToken(Process.GetCurrentProcess().ProcessName)}\n"));
-        return journal;
+        int pid = Environment.ProcessId;
+        var header = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"run pid={pid} start={ProcStartTime(pid) ?? 0} boot={BootId()} created={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} process={SafeToken(Process.GetCurrentProcess().ProcessName)}\n"));
+        fixed (byte* data = header)
+        {
+            _ = LibC.write(fd, data, header.Length);
+        }
+        return fd;
     }
 
     internal static void EnsureDirectory()

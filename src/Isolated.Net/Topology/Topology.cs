@@ -93,6 +93,7 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
             host.Namespace.Dispose();
         }
         _hub?.Dispose();
+        ForgetRootLinks();
         if (_logger?.IsEnabled(LogLevel.Debug) == true)
         {
             _logger.LogDebug("Topology of {HostCount} hosts disposed in {Elapsed:F2} ms", _hostOrder.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

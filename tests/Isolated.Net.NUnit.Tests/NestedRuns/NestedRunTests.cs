@@ -66,7 +66,11 @@ public class NestedRunTests
             var fresh = Single(results, version, "Fails_in_a_fresh_namespace");
             Assert.That(fresh.Outcome, Is.EqualTo("Failed"));
             Assert.That(fresh.StdOut, Does.Contain("Isolated.Net: the test failed; its network as the kernel sees it now:"));
-            Assert.That(fresh.StdOut, Does.Contain("fresh namespace net:[").And.Contain("lo UP").And.Contain("127.0.0.1/8"));
+            Assert.That(fresh.StdOut, Does.Contain("fresh namespace of this test: netns (anonymous) net:[").And.Contain("lo UP mtu 65536 127.0.0.1/8"));
+
+            var captured = Single(results, version, "Fails_with_a_capture");
+            Assert.That(captured.Outcome, Is.EqualTo("Failed"));
+            AssertShowsDumpAndCapture(captured);
 
             var ignored = Single(results, version, "Ignored_inside_is_not_a_failure");
             Assert.That(ignored.Outcome, Is.EqualTo("NotExecuted"));
@@ -75,6 +79,25 @@ public class NestedRunTests
             var stray = Single(results, version, "Leaves_a_thread_inside_the_namespace");
             Assert.That(stray.Outcome, Is.EqualTo("Failed"));
             Assert.That(stray.Message, Does.Contain("Threads were left inside network namespaces").And.Contain("'stray-sleeper'"));
+        }
+    }
+
+    // The host's sockets and neighbours in the dump, and the pcap file named in the output and attached.
+    private static void AssertShowsDumpAndCapture(TrxResult result)
+    {
+        Assert.That(result.StdOut, Does.Contain("  tcp LISTEN     0.0.0.0:7002 *").And.Contain("  tcp ESTAB      10.0.1.").And.Contain("  neigh 10.0.1."), result.StdOut);
+        var match = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"packet capture of client \(all interfaces\): (\S+\.pcap) \((\d+) packets\)");
+        Assert.That(match.Success, result.StdOut);
+        var path = match.Groups[1].Value;
+        try
+        {
+            Assert.That(int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(3), "the handshake is at least three packets");
+            Assert.That(File.ReadAllBytes(path)[..4], Is.EqualTo(new byte[] { 0xd4, 0xc3, 0xb2, 0xa1 }), "pcap magic");
+            Assert.That(result.ResultFiles!.Select(Path.GetFileName), Does.Contain(Path.GetFileName(path)), "attached to the result");
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 

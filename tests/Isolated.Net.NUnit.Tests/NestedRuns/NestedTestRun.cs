@@ -5,7 +5,7 @@ using System.Xml.Linq;
 namespace Isolated.Net.NUnit.Tests;
 
 /// <summary>One result of a child run, read from its TRX file.</summary>
-internal sealed record TrxResult(string Assembly, string ClassName, string Name, string Outcome, string Message, string StdOut)
+internal sealed record TrxResult(string Assembly, string ClassName, string Name, string Outcome, string Message, string StdOut, IReadOnlyList<string>? ResultFiles = null)
 {
     public override string ToString() => $"{Assembly}: {ClassName}.{Name} {Outcome}: {Message}";
 }
@@ -116,7 +116,8 @@ internal static class NestedTestRun
                 (string)r.Attribute("testName")!,
                 (string)r.Attribute("outcome")!,
                 (string?)output?.Element(s_trx + "ErrorInfo")?.Element(s_trx + "Message") ?? "",
-                (string?)output?.Element(s_trx + "StdOut") ?? "");
+                (string?)output?.Element(s_trx + "StdOut") ?? "",
+                [.. r.Descendants(s_trx + "ResultFile").Select(f => (string)f.Attribute("path")!)]);
         }).ToList();
     }
 }

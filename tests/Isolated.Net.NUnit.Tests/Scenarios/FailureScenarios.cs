@@ -38,6 +38,20 @@ public class HostFailureScenarios : TopologyFixture
         throw new InvalidOperationException($"deliberate async failure on net:[{NetTestContext.Namespace!.Inode}]");
     }
 
+    // Open past the test, so the dump taken after the body still shows them.
+    private readonly List<System.Net.Sockets.Socket> _keptOpen = [];
+
+    [Test, NetworkIsolated("client", Capture = true)]
+    public async Task Fails_with_a_capture()
+    {
+        _keptOpen.Add(NetTestContext.Host!.Listen(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 7002)));
+        var serverListener = Topology["server"].Listen(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 7001));
+        _keptOpen.Add(serverListener);
+        _keptOpen.Add(await NetTestContext.Host.ConnectTcpAsync("server", 7001));
+        _keptOpen.Add(await serverListener.AcceptAsync());
+        Assert.Fail("deliberate failure with a capture");
+    }
+
     [Test, NetworkIsolated("client")]
     public void Passing_test_beside_them() => Assert.That(NetTestContext.Host!.Name, Is.EqualTo("client"));
 }

@@ -148,6 +148,19 @@ public class RouteRequestGoldenTests
     }
 
     [Fact]
+    public void Setlink_alias()
+    {
+        var request = RouteRequest.SetAlias(4, "tag1");
+        AssertBytes(Hex(
+            "2c000000 1300 0500 01000000 00000000", // len=44
+            "00 00 0000 04000000 00000000 00000000",
+            "0900 1400 74616731 00000000"),          // IFLA_IFALIAS "tag1\0", padded
+            request);
+        Assert.Equal("setting link #4 alias 'tag1'", request.Operation);
+        Assert.Throws<ArgumentException>(() => RouteRequest.SetAlias(4, new string('x', 256)));
+    }
+
+    [Fact]
     public void Setlink_name()
     {
         var request = RouteRequest.Rename(4, "x0", currentName: "a0");

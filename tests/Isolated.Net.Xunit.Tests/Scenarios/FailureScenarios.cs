@@ -34,8 +34,23 @@ public class FreshNamespaceFailures(ITestOutputHelper output)
 
 public class HostFailures(ClientServerFixture fixture) : IClassFixture<ClientServerFixture>
 {
+    private static readonly List<System.Net.Sockets.Socket> s_keptOpen = [];
+
     [NetFact(Host = "client")]
     public void Fails_in_a_host() => Assert.Fail($"deliberate failure in host client of {fixture.GetType().Name}");
+
+    [NetFact(Host = "client", Capture = true)]
+    public async Task Fails_with_a_capture()
+    {
+        // A listening socket and a connection for the dump (kept open past the test, so the dump taken
+        // after it still shows them), and one TCP handshake for the capture.
+        s_keptOpen.Add(NetTestContext.Host!.Listen(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 7002)));
+        var serverListener = fixture.Topology["server"].Listen(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 7001));
+        s_keptOpen.Add(serverListener);
+        s_keptOpen.Add(await NetTestContext.Host.ConnectTcpAsync("server", 7001));
+        s_keptOpen.Add(await serverListener.AcceptAsync());
+        Assert.Fail("deliberate failure with a capture");
+    }
 
     [NetFact(Host = "nobody")]
     public void Unknown_host() => Assert.Fail("must not run: no such host");

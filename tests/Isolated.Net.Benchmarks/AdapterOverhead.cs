@@ -1,0 +1,47 @@
+namespace Isolated.Net.Benchmarks;
+
+// Benchmark (e): what [NetFact] and [NetworkIsolated] add to one test, measured in-process on the
+// adapters' own invocation path rather than through generated test assemblies: a test runner's start
+// (seconds, and noisy) would bury a difference of milliseconds, while the framework's own per-test
+// bookkeeping is the same for [Fact] and [NetFact] and cancels out. The paths mirror
+// src/Isolated.Net.Xunit/Sdk (NetTestTarget, NetTestRunner, NetTestInvoker) and
+// src/Isolated.Net.NUnit/NamespaceTestCommand: a fresh namespace, the body run on its thread, the
+// stray-thread scan, dispose.
+internal static class AdapterOverhead
+{
+    private static readonly Func<Task> s_asyncBody = () => Task.CompletedTask;
+    private static readonly Action s_body = () => { };
+
+    // A plain [Fact] / [Test]: the framework calls the method, nothing else.
+    public static void PlainTest() => s_asyncBody().GetAwaiter().GetResult();
+
+    // [NetFact]: NetTestTarget creates the namespace, NetTestRunner runs the invoker through
+    // RunAsync, checks strays after the test, disposes the target.
+    public static void NetFactPath()
+    {
+        using var ns = NetworkNamespace.Create();
+        ns.RunAsync(s_asyncBody).GetAwaiter().GetResult();
+        _ = NamespaceLeakDetector.FindStrayThreads();
+    }
+
+    // [NetworkIsolated]: NamespaceTestCommand creates the namespace, Run()s the command chain on its
+    // thread, disposes, then throws if threads strayed.
+    public static void NetworkIsolatedPath()
+    {
+        var ns = NetworkNamespace.Create();
+        try
+        {
+            ns.Run(s_body);
+        }
+        finally
+        {
+            ns.Dispose();
+        }
+        NamespaceLeakDetector.ThrowIfStrayThreads();
+    }
+
+    // The pieces, to show where the overhead goes.
+    public static void CreateAndDispose() => NetworkNamespace.Create().Dispose();
+
+    public static void StrayThreadScan() => _ = NamespaceLeakDetector.FindStrayThreads();
+}
