@@ -20,7 +20,7 @@ internal sealed unsafe class ImpairmentPump
     private const ulong SourceTag = 0;
     private const ulong StopTag = 1;
 
-    private readonly TapForwarder _link;
+    private readonly TapForwarder _forwarder;
     private readonly ImpairedDirection _direction;
     private readonly TapHandle _source;
     private readonly TapHandle _destination;
@@ -34,9 +34,9 @@ internal sealed unsafe class ImpairmentPump
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
 
-    public ImpairmentPump(TapForwarder link, ImpairedDirection direction, TapHandle source, TapHandle destination, EventFdHandle stopEvent, ImpairmentModel model)
+    public ImpairmentPump(TapForwarder forwarder, ImpairedDirection direction, TapHandle source, TapHandle destination, EventFdHandle stopEvent, ImpairmentModel model)
     {
-        _link = link;
+        _forwarder = forwarder;
         _direction = direction;
         _source = source;
         _destination = destination;
@@ -79,7 +79,7 @@ internal sealed unsafe class ImpairmentPump
     {
         ThreadId = GetTid();
         SetPreciseTimerSlack();
-        if (_link.RealTimePriority)
+        if (_forwarder.RealTimePriority)
         {
             // Under CPU contention a normal thread wakes milliseconds late; a SCHED_FIFO one within
             // microseconds. Without CAP_SYS_NICE the call fails and the thread keeps normal priority.
@@ -95,7 +95,7 @@ internal sealed unsafe class ImpairmentPump
         }
         catch (Exception ex)
         {
-            _link.Abort(ex);
+            _forwarder.Abort(ex);
         }
         finally
         {
@@ -127,7 +127,7 @@ internal sealed unsafe class ImpairmentPump
         epoll_event* events = stackalloc epoll_event[2];
         int source = _source.Fd;
         bool sourceError = false;
-        while (!_link.IsStopping)
+        while (!_forwarder.IsStopping)
         {
             long now = Stopwatch.GetTimestamp();
             if (!ReleaseDue(now))
@@ -144,7 +144,7 @@ internal sealed unsafe class ImpairmentPump
                 }
                 if (length < 0)
                 {
-                    _link.Stop(); // the device is gone: its interface was deleted or its namespace torn down
+                    _forwarder.Stop(); // the device is gone: its interface was deleted or its namespace torn down
                     return;
                 }
                 sourceError = false;
@@ -162,7 +162,7 @@ internal sealed unsafe class ImpairmentPump
             if (sourceError)
             {
                 // epoll said the TAP fd has an error, and it has nothing to read: the device is gone.
-                _link.Stop(); // the device is gone: its interface was deleted or its namespace torn down
+                _forwarder.Stop();
                 return;
             }
 
@@ -281,30 +281,23 @@ internal sealed unsafe class ImpairmentPump
             }
         }
         // Held frames nothing overtook in time leave in order.
-        while (_held.Count > 0 && _held.Peek().HoldUntil <= now)
-        {
-            var frame = _held.Dequeue();
-            bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
-            Return(frame.Buffer);
-            if (!alive)
-            {
-                return false;
-            }
-        }
-        return true;
+        return ReleaseHeld(until: now, overtaken: false);
     }
 
     // Writes a frame, then the frames held back for it to overtake.
-    private bool Deliver(byte[] buffer, int length, bool duplicate)
+    private bool Deliver(byte[] buffer, int length, bool duplicate) =>
+        Write(buffer, length, duplicate) && ReleaseHeld(until: long.MaxValue, overtaken: true);
+
+    // Writes the held frames whose hold ends by UNTIL (all of them once a frame has overtaken them).
+    private bool ReleaseHeld(long until, bool overtaken)
     {
-        if (!Write(buffer, length, duplicate))
-        {
-            return false;
-        }
-        while (_held.Count > 0)
+        while (_held.Count > 0 && _held.Peek().HoldUntil <= until)
         {
             var frame = _held.Dequeue();
-            _direction.ReorderedCount++;
+            if (overtaken)
+            {
+                _direction.ReorderedCount++;
+            }
             bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
             Return(frame.Buffer);
             if (!alive)
@@ -354,7 +347,7 @@ internal sealed unsafe class ImpairmentPump
             }
             if (errno == EBADFD)
             {
-                _link.Stop();
+                _forwarder.Stop();
                 return false;
             }
             // The receiving interface is down, or refused the frame: the frame is lost, the link goes on.

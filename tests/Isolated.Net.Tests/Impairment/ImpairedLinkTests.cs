@@ -7,6 +7,8 @@ using static Isolated.Net.Tests.ImpairedLinks.ImpairedTraffic;
 
 namespace Isolated.Net.Tests.ImpairedLinks;
 
+// Thousands of datagrams each: run alone, so neither these tests nor others starve for CPU.
+[Collection(nameof(ImpairmentTiming))]
 public sealed class ImpairedLinkTests(ITestOutputHelper output)
 {
     [PrivilegedTheory]

@@ -162,7 +162,7 @@ internal static class ImpairedTraffic
     public static async Task<(double Connect, List<double> Rtts)> TcpEchoMillisecondsAsync(Host from, Host to, int count)
     {
         using var listener = to.Listen(new IPEndPoint(IPAddress.Any, TcpPort));
-        StartRealTimeThread(() =>
+        var server = StartRealTimeThread(() =>
         {
             using var connection = listener.Accept();
             var buffer = new byte[1024];
@@ -194,6 +194,7 @@ internal static class ImpairedTraffic
             return times;
         });
         client.Shutdown(SocketShutdown.Send);
+        server.Join(); // its socket is closed before the test ends
         return (connect, rtts);
     }
 
