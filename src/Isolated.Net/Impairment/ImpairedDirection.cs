@@ -19,10 +19,7 @@ public sealed class ImpairedDirection
     internal long UndeliverableCount;
     internal long BytesPassedCount;
 
-    // How late delayed frames left, in Stopwatch ticks (diagnostics for the timing tests).
-    internal long LateFrames;
-    internal long LatenessTotal;
-    internal long LatenessMax;
+    private readonly LatenessHistogram _lateness = new();
 
     internal ImpairedDirection(string from, string to, DirectionSettings settings)
     {
@@ -52,6 +49,15 @@ public sealed class ImpairedDirection
         Volatile.Read(ref UndeliverableCount),
         Volatile.Read(ref BytesPassedCount));
 
+    /// <summary>
+    /// How late the forwarder sent the frames it held, so far: a snapshot. A frame's applied delay is its
+    /// drawn delay plus its lateness; on a busy machine without real-time priority the lateness grows.
+    /// </summary>
+    public ImpairmentLateness Lateness => _lateness.Snapshot();
+
+    // Set by tests before traffic flows: the forwarder then records each frame's times.
+    internal FrameTrace? Trace { get; set; }
+
     internal DirectionSettings Current => Volatile.Read(ref _settings);
 
     /// <summary>
@@ -79,18 +85,5 @@ public sealed class ImpairedDirection
     /// <inheritdoc />
     public override string ToString() => $"{From} -> {To}";
 
-    internal void RecordLateness(long ticks)
-    {
-        LateFrames++;
-        LatenessTotal += ticks;
-        if (ticks > LatenessMax)
-        {
-            LatenessMax = ticks;
-        }
-    }
-
-    internal string DescribeLateness() => LateFrames == 0
-        ? "no delayed frames"
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{LateFrames} delayed frames left on average {LatenessTotal * 1e6 / System.Diagnostics.Stopwatch.Frequency / LateFrames:F1} us after their deadline, at worst {LatenessMax * 1e6 / System.Diagnostics.Stopwatch.Frequency:F1} us");
+    internal void RecordLateness(long ticks) => _lateness.Record(ticks);
 }

@@ -34,6 +34,9 @@ public sealed class ImpairedLinkOptions
     /// </summary>
     public bool RealTimePriority { get; set; } = true;
 
+    // Tests: record each frame's times (FrameTrace) from the forwarder's first frame, up to this many.
+    internal int TraceCapacity { get; set; }
+
     /// <summary>What happens to frames from A to B.</summary>
     public ImpairmentSettings AtoB { get; } = new();
 

@@ -235,14 +235,17 @@ internal sealed unsafe class ImpairmentPump
         _direction.ReceivedCount++;
         bool control = !settings.Source.ImpairLinkControl && LinkControlFrames.IsLinkControl(_scratch.AsSpan(0, length));
         var decision = _model.Decide(settings, length, control, now);
+        var trace = _direction.Trace;
         if (decision.Verdict == FrameVerdict.Lost)
         {
             _direction.DroppedCount++;
+            trace?.Add(new TracedFrame(now, decision.Deadline, -1, length, control));
             return true;
         }
         if (decision.Verdict == FrameVerdict.QueueFull || _line.Count + _held.Count >= ImpairmentSettings.MaxQueueLimit)
         {
             _direction.QueueDroppedCount++;
+            trace?.Add(new TracedFrame(now, decision.Deadline, -1, length, control));
             return true;
         }
         if (decision.Deadline > now)
@@ -252,12 +255,13 @@ internal sealed unsafe class ImpairmentPump
         if (_line.Count == 0 && decision.Deadline <= now && !decision.Reorder)
         {
             // Due now with nothing ahead of it: straight from the scratch buffer, no copy.
+            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), length, control));
             return Deliver(_scratch, length, decision.Duplicate);
         }
         var buffer = Rent(length);
         _scratch.AsSpan(0, length).CopyTo(buffer);
         long holdUntil = decision.Reorder ? decision.Deadline + settings.ReorderTimeoutTicks : 0;
-        _line.Enqueue(new QueuedFrame(buffer, length, decision.Deadline, holdUntil, decision.Duplicate));
+        _line.Enqueue(new QueuedFrame(buffer, length, now, decision.Deadline, holdUntil, decision.Duplicate, control));
         return true;
     }
 
@@ -267,12 +271,15 @@ internal sealed unsafe class ImpairmentPump
         while (_line.Count > 0 && _line.Peek().Deadline <= now)
         {
             var frame = _line.Dequeue();
-            _direction.RecordLateness(now - frame.Deadline);
+            // Read the clock for each frame: the writes before it took time too.
+            long sent = Stopwatch.GetTimestamp();
+            _direction.RecordLateness(sent - frame.Deadline);
             if (frame.HoldUntil != 0)
             {
                 _held.Enqueue(frame); // waits for the next frame to overtake it
                 continue;
             }
+            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, frame.Length, frame.Control));
             bool alive = Deliver(frame.Buffer, frame.Length, frame.Duplicate);
             Return(frame.Buffer);
             if (!alive)
@@ -298,6 +305,7 @@ internal sealed unsafe class ImpairmentPump
             {
                 _direction.ReorderedCount++;
             }
+            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, Stopwatch.GetTimestamp(), frame.Length, frame.Control));
             bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
             Return(frame.Buffer);
             if (!alive)
@@ -392,7 +400,7 @@ internal sealed unsafe class ImpairmentPump
     }
 }
 
-internal readonly record struct QueuedFrame(byte[] Buffer, int Length, long Deadline, long HoldUntil, bool Duplicate);
+internal readonly record struct QueuedFrame(byte[] Buffer, int Length, long Arrival, long Deadline, long HoldUntil, bool Duplicate, bool Control);
 
 // A growable ring of frames: no allocation per frame once it has grown to the traffic's needs.
 internal sealed class FrameLine

@@ -47,6 +47,11 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
     {
         var forwarder = new TapForwarder(name, a.Label, b.Label, spec.Seed, spec.RealTimePriority,
             DirectionSettings.From(spec.AtoB, name, nameof(spec)), DirectionSettings.From(spec.BtoA, name, nameof(spec)));
+        if (spec.TraceCapacity > 0)
+        {
+            forwarder.Public.AtoB.Trace = new FrameTrace(spec.TraceCapacity);
+            forwarder.Public.BtoA.Trace = new FrameTrace(spec.TraceCapacity);
+        }
         try
         {
             forwarder.CreateEnd(isA: true, a.Namespace, a.InterfaceName, a.Index);

@@ -242,13 +242,13 @@ internal sealed record HostSpec(string Name, bool IsRouter);
 internal sealed record SegmentSpec(string Name, SegmentKind Kind, string? IPv4Subnet, string? IPv6Subnet, int? Mtu, ImpairmentSpec? Impairment = null);
 
 // An impaired link's seed and per-direction settings, copied when the builder method ran.
-internal sealed record ImpairmentSpec(ulong Seed, bool RealTimePriority, ImpairmentSettings AtoB, ImpairmentSettings BtoA)
+internal sealed record ImpairmentSpec(ulong Seed, bool RealTimePriority, ImpairmentSettings AtoB, ImpairmentSettings BtoA, int TraceCapacity = 0)
 {
     public static ImpairmentSpec From(Action<ImpairedLinkOptions>? impair)
     {
         var options = new ImpairedLinkOptions();
         impair?.Invoke(options);
-        return new ImpairmentSpec(options.Seed, options.RealTimePriority, options.AtoB.Clone(), options.BtoA.Clone());
+        return new ImpairmentSpec(options.Seed, options.RealTimePriority, options.AtoB.Clone(), options.BtoA.Clone(), options.TraceCapacity);
     }
 }
 

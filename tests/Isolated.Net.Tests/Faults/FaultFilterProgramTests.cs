@@ -75,7 +75,8 @@ public class FaultFilterProgramTests
     public void Loss_model_drops_the_requested_share_and_depends_only_on_seed_and_order()
     {
         int Drops(int seed, double percent) => Enumerable.Range(0, 100_000).Count(n => LossPattern.IsDropped(seed, n, percent));
-        Assert.InRange(Drops(1, 30), 29_500, 30_500); // sd 145: well inside 4 sd
+        // Binomial(100,000, 0.3): sd 145; ±5 sd (a false failure for some other seed: < 1e-6). Seed 1 is fixed.
+        Assert.InRange(Drops(1, 30), 29_275, 30_725);
         Assert.Equal(0, Drops(1, 0));
         Assert.Equal(100_000, Drops(1, 100));
         var a = Enumerable.Range(0, 1000).Select(n => LossPattern.IsDropped(7, n, 30)).ToArray();

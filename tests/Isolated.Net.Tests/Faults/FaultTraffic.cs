@@ -75,6 +75,10 @@ internal static class FaultTraffic
         return Encoding.UTF8.GetString(buffer);
     }
 
+    // How long a round waits for more datagrams after the last send (and after each one that came since):
+    // longer than a router's first IPv6 neighbour lookup towards a host, which can take a second.
+    private static readonly TimeSpan QuietAfterSending = TimeSpan.FromSeconds(3);
+
     /// <summary>Sends <paramref name="count"/> numbered datagrams and returns the numbers that arrived.</summary>
     public static async Task<SortedSet<int>> UdpRoundAsync(Host sender, Host receiver, IPAddress target, int count, int port = 9000)
     {
@@ -83,20 +87,24 @@ internal static class FaultTraffic
         inbound.Bind(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, port));
         using var outbound = sender.CreateSocket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         var arrived = new SortedSet<int>();
+        // The round ends once the sender is done and then nothing arrives for a while. No time limit runs
+        // while it sends: on a busy machine the sender may be held up for longer than any quiet period.
+        using var quiet = new CancellationTokenSource();
+        bool sent = false;
         var receiving = Task.Run(async () =>
         {
             var buffer = new byte[64];
             EndPoint any = new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
-            using var quiet = new CancellationTokenSource();
             while (true)
             {
-                // The round ends after 0.5 s of silence; the first datagram gets 3 s, as a router's first
-                // IPv6 neighbour lookup towards a host can take a second.
-                quiet.CancelAfter(TimeSpan.FromMilliseconds(arrived.Count == 0 ? 3000 : 500));
                 try
                 {
                     var result = await inbound.ReceiveFromAsync(buffer, any, quiet.Token);
                     arrived.Add(BitConverter.ToInt32(buffer, 0));
+                    if (Volatile.Read(ref sent))
+                    {
+                        quiet.CancelAfter(QuietAfterSending); // a datagram came: wait as long again
+                    }
                 }
                 catch (OperationCanceledException)
                 {
@@ -115,48 +123,43 @@ internal static class FaultTraffic
                 await Task.Delay(2); // pace: the receiver keeps up, the veth backlog never overflows
             }
         }
+        Volatile.Write(ref sent, true);
+        quiet.CancelAfter(QuietAfterSending);
         await receiving;
         return arrived;
     }
 
-    /// <summary>Bits per second a TCP stream gets from <paramref name="sender"/> to <paramref name="receiver"/>, measured at the receiver after a warm-up.</summary>
-    public static async Task<double> TcpThroughputAsync(Host sender, Host receiver, IPAddress target, TimeSpan warmUp, TimeSpan measure, int port = 7100)
+    /// <summary>
+    /// Sends <paramref name="bytes"/> over one TCP connection from <paramref name="sender"/> to
+    /// <paramref name="receiver"/>; returns the time from the first send until the receiver had them all.
+    /// </summary>
+    public static async Task<TimeSpan> TcpTransferTimeAsync(Host sender, Host receiver, IPAddress target, int bytes, int port = 7100)
     {
         using var listener = receiver.Listen(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, port));
         using var client = await sender.ConnectTcpAsync(target.ToString(), port);
         using var server = await listener.AcceptAsync();
-        using var stop = new CancellationTokenSource();
+        var clock = Stopwatch.StartNew();
         var sending = Task.Run(async () =>
         {
             var chunk = new byte[16 * 1024];
-            try
+            for (int left = bytes; left > 0; left -= chunk.Length)
             {
-                while (!stop.IsCancellationRequested)
-                {
-                    await client.SendAsync(chunk, stop.Token);
-                }
-            }
-            catch (OperationCanceledException)
-            {
+                await client.SendAsync(chunk.AsMemory(0, Math.Min(left, chunk.Length)));
             }
         });
         var buffer = new byte[64 * 1024];
-        var clock = Stopwatch.StartNew();
-        long counted = 0;
-        TimeSpan? measureStart = null;
-        while (clock.Elapsed < warmUp + measure)
+        long received = 0;
+        while (received < bytes)
         {
             int n = await server.ReceiveAsync(buffer);
-            if (clock.Elapsed >= warmUp)
+            if (n == 0)
             {
-                measureStart ??= clock.Elapsed;
-                counted += n;
+                throw new InvalidOperationException($"the connection closed after {received} of {bytes} bytes");
             }
+            received += n;
         }
-        var elapsed = clock.Elapsed - measureStart!.Value;
-        await stop.CancelAsync();
-        client.Close(0);
+        var elapsed = clock.Elapsed;
         await sending;
-        return counted * 8 / elapsed.TotalSeconds;
+        return elapsed;
     }
 }

@@ -59,7 +59,9 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         long used = CpuTicks(link.ThreadIds) - before;
 
         output.WriteLine($"forwarder threads used {used} clock ticks (of {Environment.ProcessorCount * 100} available) in an idle second");
-        Assert.InRange(used, 0, 1);
+        // A thread that polled would use about 100 ticks a second; a sleeping one none, or one when a stray
+        // frame (a neighbour probe) happens to be handled as the tick falls.
+        Assert.InRange(used, 0, 2);
     }
 
     [PrivilegedFact]

@@ -22,7 +22,10 @@ internal static class ImpairedTraffic
         using var receiver = to.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         receiver.ReceiveBufferSize = 4 * 1024 * 1024;
         receiver.Bind(new IPEndPoint(IPAddress.Any, UdpPort));
-        receiver.ReceiveTimeout = 300;
+        // Quiet for this long after the last send means nothing more is coming: a second beyond the
+        // longest a frame can be held (delay, jitter, reorder timeout), so a busy machine cannot cut it short.
+        var held = direction.Settings;
+        receiver.ReceiveTimeout = (int)(TimeSpan.FromSeconds(1) + held.Delay + held.Jitter + held.Jitter + held.ReorderTimeout).TotalMilliseconds;
         using var sender = from.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         var target = new IPEndPoint(to.PrimaryIPv4!, UdpPort);
         var sent = new TaskCompletionSource();
@@ -232,31 +235,38 @@ internal static class ImpairedTraffic
         return thread;
     }
 
-    // TCP bulk transfer from FROM to TO for DURATION; bits per second as the receiver counted them.
-    public static async Task<double> TcpThroughputAsync(Host from, Host to, TimeSpan duration)
+    // Sends BYTES of seeded pseudo-random data over TCP from FROM to TO; returns a hash of what was sent,
+    // a hash of what arrived, and the rate (bits per second, for the output only).
+    public static async Task<(string Sent, string Received, double BitsPerSecond)> TcpTransferAsync(Host from, Host to, int bytes)
     {
         using var listener = to.Listen(new IPEndPoint(IPAddress.Any, TcpPort + 1));
         using var client = await from.ConnectTcpAsync(to.Name, TcpPort + 1);
         using var server = await listener.AcceptAsync();
-        long received = 0;
         var reading = Task.Run(async () =>
         {
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
             var buffer = new byte[256 * 1024];
             int n;
             while ((n = await server.ReceiveAsync(buffer)) > 0)
             {
-                received += n;
+                hash.AppendData(buffer, 0, n);
             }
+            return Convert.ToHexString(hash.GetHashAndReset());
         });
+        using var sentHash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var random = new Random(7);
         var data = new byte[256 * 1024];
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
+        for (int left = bytes; left > 0; left -= data.Length)
         {
-            await client.SendAsync(data);
+            var chunk = data.AsMemory(0, Math.Min(left, data.Length));
+            random.NextBytes(chunk.Span);
+            sentHash.AppendData(chunk.Span);
+            await client.SendAsync(chunk);
         }
         client.Shutdown(SocketShutdown.Send);
-        await reading.WaitAsync(TimeSpan.FromSeconds(30));
-        return received * 8 / clock.Elapsed.TotalSeconds;
+        string received = await reading.WaitAsync(TimeSpan.FromSeconds(120));
+        return (Convert.ToHexString(sentHash.GetHashAndReset()), received, bytes * 8.0 / clock.Elapsed.TotalSeconds);
     }
 
     public static double Median(IEnumerable<double> values)
