@@ -3,23 +3,55 @@ using Xunit;
 namespace Isolated.Net.Testing;
 
 /// <summary>
-/// A fact that needs CAP_NET_ADMIN + CAP_SYS_ADMIN. Unprivileged it is skipped with the reason; under
+/// A fact that needs CAP_NET_ADMIN + CAP_SYS_ADMIN, iproute2 and nsenter (the <see cref="Oracle"/>), and
+/// any other program named in <see cref="Tools"/>. Unprivileged it is skipped with the reason; under
 /// ISOLATED_NET_REQUIRE_PRIVILEGES=1 (CI as root) it runs, and <see cref="IsolationChecksAttribute"/>
-/// fails it if privileges are missing.
+/// fails it if privileges are missing. A missing program skips it with the package to install, which
+/// `.ci/run` counts as a failure.
 /// </summary>
 public sealed class PrivilegedFactAttribute : FactAttribute
 {
-    public PrivilegedFactAttribute()
+    private string? _skip;
+
+    /// <summary>Programs the test runs besides the oracle's, separated by spaces: "socat curl".</summary>
+    public string? Tools { get; set; }
+
+    /// <inheritdoc />
+    public override string? Skip
     {
-        Skip = NetworkPrivileges.SkipReason;
+        get => _skip ?? NetworkPrivileges.SkipReason ?? ExternalTools.SkipReason(ExternalTools.OracleTools + " " + Tools);
+        set => _skip = value;
     }
 }
 
 /// <summary>The theory counterpart of <see cref="PrivilegedFactAttribute"/>.</summary>
 public sealed class PrivilegedTheoryAttribute : TheoryAttribute
 {
-    public PrivilegedTheoryAttribute()
+    private string? _skip;
+
+    /// <summary>Programs the test runs besides the oracle's, separated by spaces.</summary>
+    public string? Tools { get; set; }
+
+    /// <inheritdoc />
+    public override string? Skip
     {
-        Skip = NetworkPrivileges.SkipReason;
+        get => _skip ?? NetworkPrivileges.SkipReason ?? ExternalTools.SkipReason(ExternalTools.OracleTools + " " + Tools);
+        set => _skip = value;
+    }
+}
+
+/// <summary>A fact that needs no privilege but runs the programs named in <see cref="Tools"/>.</summary>
+public sealed class ToolFactAttribute : FactAttribute
+{
+    private string? _skip;
+
+    /// <summary>Programs the test runs, separated by spaces.</summary>
+    public string? Tools { get; set; }
+
+    /// <inheritdoc />
+    public override string? Skip
+    {
+        get => _skip ?? ExternalTools.SkipReason(Tools);
+        set => _skip = value;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Xml.Linq;
+using Isolated.Net.Testing;
 
 namespace Isolated.Net.Xunit.Tests;
 
@@ -24,7 +25,7 @@ internal static class NestedRun
             string[] test = [dotnet, "test", scenarios, "--filter", filter, "--logger", "trx;LogFileName=nested.trx", "--results-directory", directory.FullName];
             var start = dropCapabilities
                 // capsh runs bash with both capabilities gone from the bounding set, so exec drops them.
-                ? Start(CapshPath ?? throw new InvalidOperationException("capsh not found: install libcap2-bin to run tests with capabilities dropped"), ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
+                ? Start(ExternalTools.Find("capsh") ?? throw new InvalidOperationException(ExternalTools.SkipReason("capsh")), ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
                 : Start(test[0], test[1..]);
             start.Environment.Remove(NetworkPrivileges.RequireVariable);
             if (requirePrivileges)
@@ -56,10 +57,6 @@ internal static class NestedRun
             directory.Delete(recursive: true);
         }
     }
-
-    private static string? CapshPath =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Append("/sbin")
-            .Select(dir => Path.Combine(dir, "capsh")).FirstOrDefault(File.Exists);
 
     // "Namespace.Class.Method(row: 1)" → "Method(row: 1)"
     private static string ShortName(string testName)

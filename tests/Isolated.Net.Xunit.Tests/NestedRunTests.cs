@@ -9,7 +9,7 @@ public class PrivilegeDropTests
 {
     private static readonly string[] NetTests = ["Fresh_namespace", "Fixture_host", "Theory_row(row: 1)", "Theory_row(row: 2)"];
 
-    [Fact]
+    [ToolFact(Tools = "capsh")] // drops capabilities when this process has them
     public void Without_privileges_net_tests_are_skipped_with_the_reason()
     {
         var results = NestedRun.Run("FullyQualifiedName~.Privileges.", dropCapabilities: NetworkPrivileges.AreSufficient, requirePrivileges: false);
@@ -24,7 +24,7 @@ public class PrivilegeDropTests
         Assert.Equal("Passed", results["Plain_fact"].Outcome);
     }
 
-    [Fact]
+    [ToolFact(Tools = "capsh")] // drops capabilities when this process has them
     public void Without_privileges_but_required_net_tests_fail_with_the_reason()
     {
         var results = NestedRun.Run("FullyQualifiedName~.Privileges.", dropCapabilities: NetworkPrivileges.AreSufficient, requirePrivileges: true);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Xml.Linq;
+using Isolated.Net.Testing;
+using NUnit.Framework;
 
 namespace Isolated.Net.NUnit.Tests;
 
@@ -38,8 +40,12 @@ internal static class NestedTestRun
         try
         {
             string[] test = [DotnetHost(), "test", .. ScenarioAssemblies, "--logger", "trx;LogFileName=scenarios.trx", "--results-directory", results.FullName];
+            if (dropPrivileges && ExternalTools.SkipReason("capsh") is { } missing)
+            {
+                Assert.Ignore(missing);
+            }
             var start = dropPrivileges
-                ? Start("capsh", ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
+                ? Start(ExternalTools.Find("capsh")!, ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
                 : Start(test[0], test[1..]);
             start.Environment[NetworkPrivileges.RequireVariable] = requirePrivileges ? "1" : null;
             start.Environment["ISOLATED_NET_NUNIT_SCENARIOS"] = failures ? "failures" : null;

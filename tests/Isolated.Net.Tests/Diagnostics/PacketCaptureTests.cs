@@ -14,7 +14,7 @@ public sealed class PacketCaptureTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [TsharkFact]
+    [PrivilegedFact(Tools = "tshark")]
     public async Task A_captured_TCP_exchange_reads_back_as_a_handshake_between_the_right_addresses()
     {
         await using var net = new TopologyBuilder().AddHost("client").AddHost("server").Link("client", "server").Build();

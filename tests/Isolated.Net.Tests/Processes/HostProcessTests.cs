@@ -12,7 +12,7 @@ public sealed class HostProcessTests
         .AddHost("server").Connect("server", "lan")
         .AddHost("client").Connect("client", "lan");
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "python3 curl")]
     public async Task A_real_server_in_one_host_is_reached_by_a_real_client_by_host_name()
     {
         await using var net = TwoHosts().Build();
@@ -27,7 +27,7 @@ public sealed class HostProcessTests
         await server.WaitForOutputAsync(net.AddressOf("client").ToString(), TimeSpan.FromSeconds(5));
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "socat sh")]
     public async Task Socat_client_reaches_socat_server_by_name_over_ipv6()
     {
         await using var net = TwoHosts().Build();
@@ -59,7 +59,7 @@ public sealed class HostProcessTests
         Assert.DoesNotContain("/etc/hosts", await File.ReadAllTextAsync("/proc/self/mountinfo"), StringComparison.Ordinal);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "sh")]
     public async Task ExecAsync_returns_exit_code_and_both_outputs()
     {
         await using var net = TwoHosts().Build();
@@ -69,7 +69,7 @@ public sealed class HostProcessTests
         Assert.Equal("err\n", result.StandardError);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "sh")]
     public async Task Stop_sends_SIGTERM_and_a_child_ignoring_it_is_killed_after_the_grace_period()
     {
         await using var net = TwoHosts().Build();
@@ -91,7 +91,7 @@ public sealed class HostProcessTests
         Assert.Equal(128 + 9, stubborn.ExitCode); // SIGKILL
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "sh")]
     public async Task Disposing_the_topology_leaves_no_process_behind()
     {
         var net = TwoHosts().Build();
@@ -107,7 +107,7 @@ public sealed class HostProcessTests
         Assert.Throws<ObjectDisposedException>(() => net["server"].StartProcess("true"));
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "sh")]
     public async Task Readiness_errors_show_the_last_output()
     {
         await using var net = TwoHosts().Build();
@@ -143,7 +143,7 @@ public sealed class HostProcessTests
         Assert.Equal([IPAddress.Parse("10.9.9.9")], await net["client"].ResolveAsync("10.9.9.9"));
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "sh")]
     public async Task Output_lines_reach_the_callback()
     {
         await using var net = TwoHosts().Build();

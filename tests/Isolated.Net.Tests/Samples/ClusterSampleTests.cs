@@ -54,7 +54,7 @@ public sealed class ClusterSampleTests
         Assert.Empty(NewNames(namedBefore));
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(Tools = "setpriv")]
     public async Task Without_privileges_the_cluster_sample_says_to_run_it_with_sudo_and_exits_2()
     {
         // Root without any capability: setpriv empties the bounding set, so the exec'd sample has none.

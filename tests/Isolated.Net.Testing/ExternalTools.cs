@@ -1,0 +1,56 @@
+namespace Isolated.Net.Testing;
+
+/// <summary>
+/// Programs the tests run (never the library): where one is missing, the tests that need it skip with a
+/// reason naming the Debian/Ubuntu package. CI installs them all, and `.ci/run` fails on any such skip
+/// (it looks for <see cref="SkipMarker"/>).
+/// </summary>
+public static class ExternalTools
+{
+    /// <summary>Part of every skip reason for a missing program, so CI can tell these skips apart.</summary>
+    public const string SkipMarker = "(Debian/Ubuntu: apt-get install";
+
+    /// <summary>The privileged tests read the kernel back through these (the <see cref="Oracle"/>).</summary>
+    public const string OracleTools = "ip tc nsenter";
+
+    private static readonly Dictionary<string, string> PackageOf = new(StringComparer.Ordinal)
+    {
+        ["ip"] = "iproute2",
+        ["tc"] = "iproute2",
+        ["nsenter"] = "util-linux",
+        ["setpriv"] = "util-linux",
+        ["capsh"] = "libcap2-bin",
+        ["socat"] = "socat",
+        ["curl"] = "curl",
+        ["python3"] = "python3",
+        ["tshark"] = "tshark",
+        ["nft"] = "nftables",
+        ["sh"] = "dash",
+    };
+
+    // Where programs are looked for: PATH, then the sbin directories a non-root PATH may lack.
+    private static readonly string[] Directories = (Environment.GetEnvironmentVariable("PATH") ?? "")
+        .Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Concat(["/usr/local/sbin", "/usr/sbin", "/sbin"])
+        .Distinct()
+        .ToArray();
+
+    /// <summary>The full path of PROGRAM, or null when it is not installed.</summary>
+    public static string? Find(string program) =>
+        Directories.Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// Null when every program in <paramref name="programs"/> (separated by spaces) is installed; otherwise
+    /// the skip reason, naming the missing ones and the packages that bring them.
+    /// </summary>
+    public static string? SkipReason(string? programs)
+    {
+        var missing = (programs ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct().Where(p => Find(p) is null).ToList();
+        if (missing.Count == 0)
+        {
+            return null;
+        }
+        var packages = missing.Select(p => PackageOf.TryGetValue(p, out var package) ? package : p).Distinct();
+        return $"requires {string.Join(", ", missing)}, not installed {SkipMarker} {string.Join(' ', packages)})";
+    }
+}
