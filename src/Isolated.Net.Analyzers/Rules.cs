@@ -55,11 +55,11 @@ internal static class Rules
 
     public static readonly DiagnosticDescriptor RootDnsLookup = new(
         RootDnsLookupId,
-        "Asynchronous DNS lookup runs in the root namespace",
-        "Dns.{0} runs getaddrinfo on the thread pool, in the root namespace; use the host's ResolveAsync for topology names, or the synchronous Dns method, which runs on this thread",
+        "Asynchronous DNS lookup runs outside the namespace",
+        "Dns.{0} runs getaddrinfo off this thread, outside the namespace; use the host's ResolveAsync for topology names, or the synchronous Dns method, which runs on this thread",
         "Reliability",
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "On Linux the asynchronous Dns methods run getaddrinfo on a thread-pool thread, so the lookup's sockets are the root namespace's. Inside a namespace body, resolve topology names with Host.ResolveAsync, or call the synchronous Dns method, which runs on the namespace thread.",
-        helpLinkUri: Readme + "isonet005-asynchronous-dns-lookup-runs-in-the-root-namespace");
+        description: "On Linux the asynchronous Dns methods run getaddrinfo off the calling thread (the thread pool, or a glibc helper thread), so the lookup's sockets are not the namespace's. Inside a namespace body, resolve topology names with Host.ResolveAsync, or call the synchronous Dns method, which runs on the namespace thread.",
+        helpLinkUri: Readme + "isonet005-asynchronous-dns-lookup-runs-outside-the-namespace");
 }
