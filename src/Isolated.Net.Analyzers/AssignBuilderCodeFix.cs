@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
@@ -15,14 +14,8 @@ namespace Isolated.Net.Analyzers;
 /// starts at a variable, parameter, field or settable property of the builder's type.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AssignBuilderCodeFix)), Shared]
-public sealed class AssignBuilderCodeFix : CodeFixProvider
+public sealed class AssignBuilderCodeFix() : SingleRuleCodeFix(Rules.IgnoredBuilderId)
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(Rules.IgnoredBuilderId);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -56,7 +49,7 @@ public sealed class AssignBuilderCodeFix : CodeFixProvider
         }
         bool assignable = model.GetSymbolInfo(current, cancellationToken).Symbol switch
         {
-            ILocalSymbol local => !local.IsConst && !local.IsUsing && local.RefKind == RefKind.None || local.RefKind == RefKind.Ref,
+            ILocalSymbol local => !local.IsConst && !local.IsUsing && !local.IsForEach && local.RefKind is RefKind.None or RefKind.Ref,
             IParameterSymbol parameter => parameter.RefKind is RefKind.None or RefKind.Ref or RefKind.Out,
             IFieldSymbol field => !field.IsReadOnly && !field.IsConst,
             IPropertySymbol property => property.SetMethod is { IsInitOnly: false },

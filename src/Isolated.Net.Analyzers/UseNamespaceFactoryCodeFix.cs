@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading;
@@ -17,14 +16,8 @@ namespace Isolated.Net.Analyzers;
 /// <c>ns.CreateHttpMessageHandler()</c>) when the namespace or host the body runs in is known.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseNamespaceFactoryCodeFix)), Shared]
-public sealed class UseNamespaceFactoryCodeFix : CodeFixProvider
+public sealed class UseNamespaceFactoryCodeFix() : SingleRuleCodeFix(Rules.RootHttpClientId)
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(Rules.RootHttpClientId);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

@@ -63,6 +63,18 @@ public sealed class IgnoredBuilderTests
             """, fixedSource: null);
 
     [Fact]
+    public Task A_dropped_builder_from_a_foreach_variable_has_no_fix() =>
+        Verify.VerifyFixAsync<AssignBuilderCodeFix>("""
+            class C
+            {
+                void M(TopologyBuilder[] all)
+                {
+                    foreach (var b in all) { {|ISONET001:b.AddHost("a")|}; }
+                }
+            }
+            """, fixedSource: null);
+
+    [Fact]
     public Task A_conditional_call_is_reported() =>
         Verify.VerifyAsync("""
             class C
