@@ -80,6 +80,23 @@ public sealed class NamespaceEscapeTests
             """);
 
     [Fact]
+    public Task An_assembly_level_NetworkIsolated_and_a_derived_NetFact_are_recognised() =>
+        Verify.VerifyAsync("""
+            [assembly: Isolated.Net.NUnit.NetworkIsolated]
+
+            class MyNetFact : Isolated.Net.Xunit.NetFactAttribute { }
+
+            class Tests
+            {
+                [NUnit.Framework.Test]
+                public void NUnitTest() => {|ISONET002:Parallel.Invoke(() => { })|};
+
+                [MyNetFact]
+                public void XunitTest() => {|ISONET002:ThreadPool.QueueUserWorkItem(_ => { })|};
+            }
+            """);
+
+    [Fact]
     public Task ConfigureAwait_false_inside_a_namespace_body_is_reported() =>
         Verify.VerifyAsync("""
             class C
