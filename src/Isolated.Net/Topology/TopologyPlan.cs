@@ -44,6 +44,12 @@ internal sealed class TopologyPlan
 {
     private const int DefaultMtu = 1500;
 
+    // IPv4 needs 68 (RFC 791), IPv6 1280 (RFC 8200: the kernel refuses IPv6 addresses on a smaller link
+    // with EINVAL); veth, bridge and TAP devices allow at most 65535 (ETH_MAX_MTU).
+    private const int MinIPv4Mtu = 68;
+    private const int MinIPv6Mtu = 1280;
+    private const int MaxMtu = 65535;
+
     private TopologyPlan(List<PlannedHost> hosts, List<PlannedSegment> segments)
     {
         Hosts = hosts;
@@ -67,7 +73,9 @@ internal sealed class TopologyPlan
             }
             else if (!hosts.TryAdd(host.Name, new PlannedHost(host.Name, host.IsRouter)))
             {
-                problems.Add($"host '{host.Name}' is added twice");
+                problems.Add(host.IsRouter || hosts[host.Name].IsRouter
+                    ? $"name '{host.Name}' is used by two hosts or routers; names must be unique across hosts, routers and switches"
+                    : $"host '{host.Name}' is added twice");
             }
             else
             {
@@ -84,10 +92,18 @@ internal sealed class TopologyPlan
                 problems.Add($"switch name '{segment.Name}' is not a valid interface name: {nameError}");
                 continue;
             }
-            int mtu = segment.Mtu ?? DefaultMtu;
-            if (mtu is < 68 or > 65535)
+            if (segment.Kind == SegmentKind.Switch && hosts.TryGetValue(segment.Name, out var namesake))
             {
-                problems.Add($"{Describe(segment)} has MTU {mtu}; it must be between 68 and 65535");
+                problems.Add($"switch '{segment.Name}' has the name of a {(namesake.IsRouter ? "router" : "host")}; names must be unique across hosts, routers and switches (describe output, capture files and topology files name them alone), so rename one");
+            }
+            int mtu = segment.Mtu ?? DefaultMtu;
+            if (mtu < MinIPv4Mtu)
+            {
+                problems.Add($"{Describe(segment)} has MTU {mtu}; it must be at least {MinIPv4Mtu} (the IPv4 minimum)");
+            }
+            else if (mtu > MaxMtu)
+            {
+                problems.Add($"{Describe(segment)} has MTU {mtu}; veth, bridge and TAP devices allow at most {MaxMtu}");
             }
             if (segment.Impairment is { } impairment)
             {
@@ -172,11 +188,18 @@ internal sealed class TopologyPlan
         }
 
         CheckOverlaps(segmentOrder, problems);
-        AssignSubnets(segmentOrder, spec.IPv4Pool, AddressFamily.InterNetwork, 24, s => s.IPv4, (s, n) => s.IPv4 = n, problems);
-        if (spec.IPv6)
+        // Both pools are checked whether or not a segment draws from them: a typo is reported where it is made.
+        var ipv4Pool = ParsePool(spec.IPv4Pool, AddressFamily.InterNetwork, 24, problems);
+        var ipv6Pool = ParsePool(spec.IPv6Pool, AddressFamily.InterNetworkV6, 64, problems);
+        if (ipv4Pool is { } v4)
         {
-            AssignSubnets(segmentOrder, spec.IPv6Pool, AddressFamily.InterNetworkV6, 64, s => s.IPv6, (s, n) => s.IPv6 = n, problems);
+            AssignSubnets(segmentOrder, v4, AddressFamily.InterNetwork, 24, s => s.IPv4, (s, n) => s.IPv4 = n, problems);
         }
+        if (spec.IPv6 && ipv6Pool is { } v6)
+        {
+            AssignSubnets(segmentOrder, v6, AddressFamily.InterNetworkV6, 64, s => s.IPv6, (s, n) => s.IPv6 = n, problems);
+        }
+        CheckIPv6Mtu(segmentOrder, spec, problems);
 
         var attachmentsBySegment = spec.Attachments.ToLookup(a => a.Segment);
         foreach (var segment in segmentOrder)
@@ -293,7 +316,33 @@ internal sealed class TopologyPlan
 
     private static bool Overlap(IPNetwork a, IPNetwork b) => a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress);
 
-    private static void AssignSubnets(List<PlannedSegment> segments, string poolText, AddressFamily family, int childPrefix,
+    private static IPNetwork? ParsePool(string poolText, AddressFamily family, int childPrefix, List<string> problems)
+    {
+        var kind = family == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
+        int minPrefix = family == AddressFamily.InterNetwork ? 8 : 16;
+        if (!TryParseNetwork(poolText, out var pool) || pool.BaseAddress.AddressFamily != family || pool.PrefixLength > childPrefix - 1 || pool.PrefixLength < minPrefix)
+        {
+            string example = family == AddressFamily.InterNetwork ? TopologyBuilder.DefaultIPv4Pool : TopologyBuilder.DefaultIPv6Pool;
+            problems.Add($"{kind} pool '{poolText}' must be an {kind} prefix with its host bits zero, of length {minPrefix} to {childPrefix - 1} (such as {example})");
+            return null;
+        }
+        return pool;
+    }
+
+    // IPv6 is on for a segment that has an IPv6 subnet (its own or from the pool) or an explicit IPv6 address.
+    private static void CheckIPv6Mtu(List<PlannedSegment> segments, TopologySpec spec, List<string> problems)
+    {
+        foreach (var segment in segments.Where(s => s.Mtu is >= MinIPv4Mtu and < MinIPv6Mtu))
+        {
+            bool ipv6 = segment.IPv6 is not null || spec.Attachments.Any(a => a.Segment == segment.Name && a.IPv6 is not null);
+            if (ipv6)
+            {
+                problems.Add($"{Describe(segment)} has MTU {segment.Mtu}, but IPv6 needs at least {MinIPv6Mtu}; raise the MTU to {MinIPv6Mtu} or more, or call WithoutIPv6() and give the segment no IPv6 subnet or address");
+            }
+        }
+    }
+
+    private static void AssignSubnets(List<PlannedSegment> segments, IPNetwork pool, AddressFamily family, int childPrefix,
         Func<PlannedSegment, IPNetwork?> get, Action<PlannedSegment, IPNetwork> set, List<string> problems)
     {
         if (segments.All(s => get(s) is not null))
@@ -301,11 +350,6 @@ internal sealed class TopologyPlan
             return;
         }
         var kind = family == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
-        if (!TryParseNetwork(poolText, out var pool) || pool.BaseAddress.AddressFamily != family || pool.PrefixLength > childPrefix - 1 || pool.PrefixLength < (family == AddressFamily.InterNetwork ? 8 : 16))
-        {
-            problems.Add($"{kind} pool '{poolText}' must be an {kind} prefix of length {(family == AddressFamily.InterNetwork ? 8 : 16)} to {childPrefix - 1}");
-            return;
-        }
         var taken = segments.Select(get).Where(n => n is not null).Select(n => n!.Value).ToList();
         UInt128 count = UInt128.One << (childPrefix - pool.PrefixLength);
         UInt128 next = 1; // subnet 0 is skipped: 10.0.1.0/24 is the first, easier to read than 10.0.0.0/24
