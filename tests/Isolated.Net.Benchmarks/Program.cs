@@ -15,12 +15,14 @@ using Isolated.Net.Benchmarks;
 
 bool quick = args is ["--quick"];
 int? loop = args is ["--loop", var loopArgument] && int.TryParse(loopArgument, CultureInfo.InvariantCulture, out var count) && count > 0 ? count : null;
+bool impairedOnly = args is ["--impaired"];
 int? sustainedOnly = args is ["--sustained", var sustainedArgument] && int.TryParse(sustainedArgument, CultureInfo.InvariantCulture, out var sustainedCount) && sustainedCount > 0 ? sustainedCount : null;
-if (!(args.Length == 0 || quick || loop is not null || sustainedOnly is not null))
+if (!(args.Length == 0 || quick || impairedOnly || loop is not null || sustainedOnly is not null))
 {
     Console.WriteLine("usage: Isolated.Net.Benchmarks [--quick | --loop N]   (as root)");
     Console.WriteLine("  --quick    every benchmark with small counts (under a minute)");
     Console.WriteLine("  --sustained N  only the sustained run (f), with N topologies");
+    Console.WriteLine("  --impaired only the impaired-link runs: (g) throughput and (h) precision");
     Console.WriteLine("  --loop N   only build and dispose the 2-host topology N times, for a profiler:");
     Console.WriteLine("             DOTNET_PerfMapEnabled=1 perf record -g -- dotnet <this>.dll --loop 2000");
     return args.Any(a => a is "-h" or "--help") ? 0 : 2;
@@ -60,8 +62,8 @@ Samples Run(string name, int warmup, int iterations, Action body, string note = 
     return samples;
 }
 
-// --sustained N runs (f) alone; otherwise everything runs, comparisons first.
-if (sustainedOnly is null)
+// --sustained N runs (f) alone, --impaired (g) and (h) alone; otherwise everything runs, comparisons first.
+if (sustainedOnly is null && !impairedOnly)
 {
     // (a) and (c) alternate in rounds of ten, so both see the same machine: the other load on it and the
     // kernel's asynchronous teardown of the namespaces the previous round disposed. Each round starts with
@@ -145,6 +147,28 @@ Console.Error.WriteLine("running (g) link throughput: impaired link (TAP + forwa
 var transfer = TimeSpan.FromSeconds(quick ? 1 : 3);
 double impairedBits = await LinkThroughput.MeasureAsync(impaired: true, transfer);
 double vethBits = await LinkThroughput.MeasureAsync(impaired: false, transfer);
+Console.Error.WriteLine("running (h) impaired link precision: UDP pings over 10 ms each way…");
+var precision = ImpairedLinkPrecision.Measure(quick ? 200 : 2000);
+string throughputLine = string.Create(CultureInfo.InvariantCulture, $"Link throughput (TCP bulk, {transfer.TotalSeconds:0} s, MTU 1500): impaired link with no impairment {impairedBits / 1e9:0.##} Gbit/s; veth {vethBits / 1e9:0.##} Gbit/s.");
+string precisionLine = string.Create(CultureInfo.InvariantCulture, $"Impaired link precision ({precision.RttErrorsMicroseconds.Count} UDP pings, 10 ms each way, forwarder {(precision.RealTime ? "real-time" : "normal priority")}): A→B {precision.AtoB}; B→A {precision.BtoA}; RTT − 20 ms median {Samples.Percentile(precision.RttErrorsMicroseconds, 0.5):0} µs, p99 {Samples.Percentile(precision.RttErrorsMicroseconds, 0.99):0} µs.");
+void ImpairedLinkMetrics()
+{
+    Metric("impaired_link_unimpaired_throughput", impairedBits / 1e9, "Gbit/s");
+    Metric("veth_link_throughput", vethBits / 1e9, "Gbit/s");
+    Metric("impaired_lateness_median_us", precision.LatenessMedianMicroseconds, "us");
+    Metric("impaired_lateness_p99_us", precision.LatenessP99Microseconds, "us");
+    Metric("impaired_lateness_max_us", precision.LatenessMaxMicroseconds, "us");
+    Metric("impaired_rtt_error_median_us", Samples.Percentile(precision.RttErrorsMicroseconds, 0.5), "us");
+    Metric("impaired_rtt_error_p99_us", Samples.Percentile(precision.RttErrorsMicroseconds, 0.99), "us");
+}
+if (impairedOnly)
+{
+    Console.WriteLine(throughputLine);
+    Console.WriteLine(precisionLine);
+    ImpairedLinkMetrics();
+    Console.Write(metrics);
+    return 0;
+}
 
 Console.Error.WriteLine($"running (f) sustained: {counts.Sustained} 2-host topologies…");
 var sustained = SustainedLoad.Run(counts.Sustained, TimeSpan.FromSeconds(quick ? 5 : 30));
@@ -164,11 +188,11 @@ double throughput = sustained.Topologies / sustained.Seconds;
 report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologies} 2-host topologies in {sustained.Seconds:0.##} s ({throughput:0.#}/s), {sustained.AllocatedBytes / 1024.0 / sustained.Topologies:0.#} KiB allocated per topology; RSS start/middle/end {sustained.Start.RssKiB / 1024.0:0.#}/{sustained.Middle.RssKiB / 1024.0:0.#}/{sustained.End.RssKiB / 1024.0:0.#} MiB; "
     + $"managed heap after full GC start/end {sustained.Start.ManagedHeapBytes / 1048576.0:0.##}/{sustained.End.ManagedHeapBytes / 1048576.0:0.##} MiB ({sustained.ManagedHeapAfterScanBytes / 1048576.0:0.##} after a stray-thread scan); threads {sustained.Start.Threads}/{sustained.End.Threads}; open fds {sustained.Start.OpenFds}/{sustained.End.OpenFds}; "
     + $"RSS every tenth (MiB): {string.Join(' ', sustained.RssSeriesKiB.Select(k => (k / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)))}; GC committed every tenth (MiB): {string.Join(' ', sustained.GcCommittedSeriesBytes.Select(b => (b / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture)))}; kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
-report.AppendLine(CultureInfo.InvariantCulture, $"Link throughput (TCP bulk, {transfer.TotalSeconds:0} s, MTU 1500): impaired link with no impairment {impairedBits / 1e9:0.##} Gbit/s; veth {vethBits / 1e9:0.##} Gbit/s.");
+report.AppendLine(throughputLine);
+report.AppendLine(precisionLine);
 Console.WriteLine(report);
 
-Metric("impaired_link_unimpaired_throughput", impairedBits / 1e9, "Gbit/s");
-Metric("veth_link_throughput", vethBits / 1e9, "Gbit/s");
+ImpairedLinkMetrics();
 
 Metric("sustained_throughput", throughput, "topologies/s");
 Metric("sustained_allocated_per_topology", sustained.AllocatedBytes / 1024.0 / sustained.Topologies, "KiB");

@@ -46,14 +46,16 @@ internal sealed class Samples
         return samples;
     }
 
+    private double Percentile(double fraction) => Percentile(_milliseconds, fraction);
+
     // Nearest-rank percentile: a value that was actually observed.
-    private double Percentile(double fraction)
+    public static double Percentile(IReadOnlyCollection<double> values, double fraction)
     {
-        if (_milliseconds.Count == 0)
+        if (values.Count == 0)
         {
             return double.NaN;
         }
-        var sorted = _milliseconds.Order().ToArray();
+        var sorted = values.Order().ToArray();
         int rank = (int)Math.Ceiling(fraction * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
