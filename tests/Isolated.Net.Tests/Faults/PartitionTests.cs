@@ -8,7 +8,9 @@ namespace Isolated.Net.Tests.Faults;
 
 public sealed class PartitionTests
 {
-    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(5);
+    // How long a transfer that must succeed may take: only a failure bound (TCP retransmission backoff after a
+    // heal, a busy machine), so generous; passing runs take milliseconds.
+    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Silence = TimeSpan.FromSeconds(1.5);
 
     private static Isolated.Net.Topology ThreeNodesOnASwitch() => new TopologyBuilder()

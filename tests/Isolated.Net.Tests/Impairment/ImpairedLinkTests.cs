@@ -51,7 +51,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.Equal("tun", link.GetProperty("linkinfo").GetProperty("info_kind").GetString());
         Assert.Contains("LOWER_UP", link.GetProperty("flags").EnumerateArray().Select(f => f.GetString()));
         // The kernel settles the operational state within a second (linkwatch), to UP as for a veth.
-        Assert.True(SpinWait.SpinUntil(() => Oracle.IpJson(net["a"].Namespace, "link", "show", "dev", "slow0").EnumerateArray().Single().GetProperty("operstate").GetString() == "UP", TimeSpan.FromSeconds(3)));
+        Assert.True(SpinWait.SpinUntil(() => Oracle.IpJson(net["a"].Namespace, "link", "show", "dev", "slow0").EnumerateArray().Single().GetProperty("operstate").GetString() == "UP", TimeSpan.FromSeconds(15)));
 
         // A jumbo datagram crosses whole both ways, through the delay line's large-frame path.
         using var echo = StartUdpEcho(net["b"]);
@@ -177,19 +177,19 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         var link = net.GetLink("a", "b");
         using var echo = StartUdpEcho(net["b"]);
         var b = net.AddressOf("b");
-        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(5)));
+        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(15)));
 
         // Down and up (ip link set down/up on both TAP ends): the forwarder carries on.
         link.SetDown();
         Assert.False(PingAnswers(net["a"], b, TimeSpan.FromMilliseconds(300)));
         link.SetUp();
-        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(5)));
+        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(15)));
 
         // The kernel path (a BPF loss classifier on the receiving TAP) composes with the forwarder.
         link.Impair(Isolated.Net.Impairment.Loss(100));
         Assert.False(PingAnswers(net["a"], b, TimeSpan.FromMilliseconds(300)));
         link.ClearImpairment();
-        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(5)));
+        Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(15)));
         Assert.True(link.Forwarder.IsRunning);
     }
 

@@ -39,7 +39,8 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
 
         output.WriteLine($"connect (ARP round trip + SYN round trip) {connect:F2} ms; echo RTTs: {Join(rtts)}");
         output.WriteLine($"A→B {forwarder.AtoB.Lateness}; B→A {forwarder.BtoA.Lateness}");
-        Assert.True(forwarder.IsRealTime);
+        // The forwarder asks for real-time priority, and gets it wherever a thread of this process can.
+        Assert.Equal(OnRealTimeThread(() => Isolated.Net.Interop.Interop.SetThreadRealtime(1)), forwarder.IsRealTime);
         // The library's part, exact: every frame either way was held exactly 50 ms past its arrival, and
         // none left before its deadline.
         var (aToB, bToA) = (AssertReplays(forwarder.AtoB, forwarder.Seed, isAtoB: true), AssertReplays(forwarder.BtoA, forwarder.Seed, isAtoB: false));

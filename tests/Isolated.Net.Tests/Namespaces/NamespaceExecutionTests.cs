@@ -215,7 +215,7 @@ public sealed class NamespaceLifecycleCountTests
         Assert.True(Directory.GetFiles("/proc/self/fd").Length <= fdsBefore, $"fds grew from {fdsBefore}");
         // The runtime may add thread-pool workers meanwhile; what must not remain is a namespace thread.
         // A joined thread can linger in /proc/self/task for a moment after it returned.
-        SpinWait.SpinUntil(() => !NamespaceThreadIds().Except(threadsBefore).Any(), TimeSpan.FromSeconds(2));
+        SpinWait.SpinUntil(() => !NamespaceThreadIds().Except(threadsBefore).Any(), TimeSpan.FromSeconds(15));
         Assert.Empty(NamespaceThreadIds().Except(threadsBefore));
         Assert.Empty(NamespaceLeakDetector.FindStrayThreads());
         // No fd and no thread of this process refers to any of those namespaces any more.
@@ -255,7 +255,7 @@ public sealed class NamespaceLifecycleCountTests
             stray!.Join();
         }
         // The OS thread lingers in /proc/self/task for a moment after Join returns.
-        SpinWait.SpinUntil(() => NamespaceLeakDetector.FindStrayThreads().Count == 0, TimeSpan.FromSeconds(5));
+        SpinWait.SpinUntil(() => NamespaceLeakDetector.FindStrayThreads().Count == 0, TimeSpan.FromSeconds(15));
         Assert.Empty(NamespaceLeakDetector.FindStrayThreads());
     }
 

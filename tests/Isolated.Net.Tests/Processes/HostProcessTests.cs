@@ -24,7 +24,7 @@ public sealed class HostProcessTests
         Assert.True(result.ExitCode == 0, $"curl failed ({result.ExitCode}): {result.StandardError}");
         Assert.Contains("Directory listing", result.StandardOutput, StringComparison.Ordinal);
         // The server saw the client's address, from inside the topology.
-        await server.WaitForOutputAsync(net.AddressOf("client").ToString(), TimeSpan.FromSeconds(5));
+        await server.WaitForOutputAsync(net.AddressOf("client").ToString(), TimeSpan.FromSeconds(30));
     }
 
     [PrivilegedFact(Tools = "socat sh")]

@@ -45,7 +45,7 @@ public sealed class RootLinkTests
         Assert.Equal("169.254.250.1/30", link.RootAddress.ToString());
         await net.DisposeAsync();
         // The kernel removes the pair with the host's namespace (asynchronously).
-        SpinWait.SpinUntil(() => !Oracle.Exec("ip", "-o", "link", "show").Stdout.Contains(link.RootInterfaceName, StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+        SpinWait.SpinUntil(() => !Oracle.Exec("ip", "-o", "link", "show").Stdout.Contains(link.RootInterfaceName, StringComparison.Ordinal), TimeSpan.FromSeconds(15));
         Assert.DoesNotContain(link.RootInterfaceName, Oracle.Exec("ip", "-o", "link", "show").Stdout, StringComparison.Ordinal);
     }
 

@@ -186,10 +186,10 @@ public sealed class TopologyTests
         var buffer = new byte[1024];
         var receive = receiver.ReceiveFromAsync(buffer, new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
         await sender.SendToAsync(Encoding.UTF8.GetBytes(message), endpoint);
-        var got = await receive.WaitAsync(TimeSpan.FromSeconds(5));
+        var got = await receive.WaitAsync(TimeSpan.FromSeconds(30));
         await receiver.SendToAsync(buffer.AsMemory(0, got.ReceivedBytes), got.RemoteEndPoint);
         var reply = new byte[1024];
-        var back = await sender.ReceiveAsync(reply).WaitAsync(TimeSpan.FromSeconds(5));
+        var back = await sender.ReceiveAsync(reply).WaitAsync(TimeSpan.FromSeconds(30));
         return Encoding.UTF8.GetString(reply, 0, back);
     }
 }
@@ -215,7 +215,7 @@ public sealed class TopologyBuildFailureTests
         var error = Assert.Throws<InvalidOperationException>(builder.Build);
         Assert.Contains(step, error.Message, StringComparison.Ordinal);
         // A joined thread can linger in /proc/self/task for a moment after it returned.
-        SpinWait.SpinUntil(() => !Isolated.Net.Tests.Namespaces.NamespaceLifecycleCountTests.NamespaceThreadIds().Except(threadsBefore).Any(), TimeSpan.FromSeconds(2));
+        SpinWait.SpinUntil(() => !Isolated.Net.Tests.Namespaces.NamespaceLifecycleCountTests.NamespaceThreadIds().Except(threadsBefore).Any(), TimeSpan.FromSeconds(15));
         Assert.Empty(Isolated.Net.Tests.Namespaces.NamespaceLifecycleCountTests.NamespaceThreadIds().Except(threadsBefore));
     }
 }
