@@ -39,6 +39,10 @@ public static class ExternalTools
     public static string? Find(string program) =>
         Directories.Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
+    /// <summary>Why a privileged test that runs <paramref name="programs"/> (besides the oracle's) cannot run here; null when it can.</summary>
+    public static string? PrivilegedSkipReason(string? programs) =>
+        NetworkPrivileges.SkipReason ?? SkipReason(OracleTools + " " + programs);
+
     /// <summary>
     /// Null when every program in <paramref name="programs"/> (separated by spaces) is installed; otherwise
     /// the skip reason, naming the missing ones and the packages that bring them.

@@ -19,7 +19,7 @@ public sealed class PrivilegedFactAttribute : FactAttribute
     /// <inheritdoc />
     public override string? Skip
     {
-        get => _skip ?? NetworkPrivileges.SkipReason ?? ExternalTools.SkipReason(ExternalTools.OracleTools + " " + Tools);
+        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools);
         set => _skip = value;
     }
 }
@@ -35,7 +35,7 @@ public sealed class PrivilegedTheoryAttribute : TheoryAttribute
     /// <inheritdoc />
     public override string? Skip
     {
-        get => _skip ?? NetworkPrivileges.SkipReason ?? ExternalTools.SkipReason(ExternalTools.OracleTools + " " + Tools);
+        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools);
         set => _skip = value;
     }
 }
