@@ -35,7 +35,9 @@ internal static class HappyEyeballs
         return ordered;
     }
 
-    /// <summary>Races <paramref name="attempt"/> over the addresses; throws the last failure when all fail.</summary>
+    // Races attempt over the addresses. When all fail it throws the failure of the first (preferred)
+    // address: the one a program that tries only the first address would report, and the one a
+    // message naming the preferred address should explain.
     public static async Task<Socket> ConnectAsync(
         IReadOnlyList<IPAddress> addresses, Func<IPAddress, CancellationToken, Task<Socket>> attempt, CancellationToken cancellationToken)
     {
@@ -46,7 +48,7 @@ internal static class HappyEyeballs
         }
         using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pending = new List<Task<Socket>>();
-        Exception? last = null;
+        var started = new List<Task<Socket>>();
         int next = 0;
         try
         {
@@ -54,7 +56,9 @@ internal static class HappyEyeballs
             {
                 if (next < ordered.Count)
                 {
-                    pending.Add(attempt(ordered[next++], race.Token));
+                    var task = attempt(ordered[next++], race.Token);
+                    pending.Add(task);
+                    started.Add(task);
                 }
                 if (pending.Count == 0)
                 {
@@ -72,7 +76,6 @@ internal static class HappyEyeballs
                 {
                     return finished.Result;
                 }
-                last = finished.Exception?.InnerException ?? last;
             }
         }
         finally
@@ -84,7 +87,7 @@ internal static class HappyEyeballs
                 _ = loser.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
         }
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(last!);
-        return null!;
+        // Every attempt failed; awaiting the first rethrows its exception with its stack.
+        return await started[0].ConfigureAwait(false);
     }
 }

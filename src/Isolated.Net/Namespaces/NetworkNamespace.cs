@@ -261,7 +261,7 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     /// <param name="port">The TCP port.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <exception cref="ArgumentException"><paramref name="host"/> is null or empty.</exception>
-    /// <exception cref="SocketException">The name does not resolve, or every address failed (the last failure).</exception>
+    /// <exception cref="SocketException">The name does not resolve, or every address failed (the first address's failure).</exception>
     public async Task<Socket> ConnectTcpAsync(string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);

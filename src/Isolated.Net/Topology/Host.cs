@@ -91,7 +91,7 @@ public sealed partial class Host
     /// <param name="port">The TCP port.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <exception cref="ArgumentException"><paramref name="hostOrAddress"/> is null or empty.</exception>
-    /// <exception cref="SocketException">The name does not resolve, or every address failed (the last failure).</exception>
+    /// <exception cref="SocketException">The name does not resolve, or every address failed (the first address's failure).</exception>
     public async Task<Socket> ConnectTcpAsync(string hostOrAddress, int port, CancellationToken cancellationToken = default)
     {
         var addresses = await ResolveAsync(hostOrAddress, cancellationToken).ConfigureAwait(false);
