@@ -96,6 +96,25 @@ public sealed class HostNameResolutionTests
         Assert.Equal(net.AddressOf("replica", listening), ((IPEndPoint)server.RemoteEndPoint!).Address);
     }
 
+    // The preferred address neither answers nor fails (its next hop never answers ARP/ND, so the connect
+    // hangs for seconds): the other family is started on the attempt timer and wins.
+    [PrivilegedTheory(Tools = "ip nsenter")]
+    [InlineData(AddressPreference.IPv4First, "10.0.1.99", AddressFamily.InterNetworkV6)]
+    [InlineData(AddressPreference.IPv6First, "fd7a:15e:0:1::99", AddressFamily.InterNetwork)]
+    public async Task ConnectTcpAsync_starts_the_other_family_while_the_preferred_address_hangs(AddressPreference preference, string silentGateway, AddressFamily winner)
+    {
+        await using var net = TwoHosts(preference).Build();
+        var preferred = net["replica"].Resolve("primary");
+        var (code, _, stderr) = Oracle.Exec("nsenter", "--net=" + net["replica"].Namespace.ProcPath,
+            "ip", "route", "add", preferred + (preferred.AddressFamily == AddressFamily.InterNetwork ? "/32" : "/128"), "via", silentGateway, "dev", "eth0");
+        Assert.True(code == 0, stderr);
+        using var listener = net["primary"].Listen(new IPEndPoint(IPAddress.IPv6Any, 7000));
+
+        using var client = await net["replica"].ConnectTcpAsync("primary", 7000);
+
+        Assert.Equal(net.AddressOf("primary", winner), ((IPEndPoint)client.RemoteEndPoint!).Address);
+    }
+
     [PrivilegedFact]
     public async Task A_per_family_name_connects_only_over_that_family()
     {
