@@ -11,29 +11,32 @@ internal static class ReachProbe
 {
     private static readonly TimeSpan UdpResendInterval = TimeSpan.FromMilliseconds(100);
 
+    // Without a family, the target is reached as programs reach it by name: its addresses in the
+    // topology's order (Topology.AddressPreference); TCP falls back to the other family (Host.ConnectTcpAsync),
+    // failures and UDP name the preferred address.
     public static Task<ProbeOutcome> RunAsync(Host source, Host target, int port, NetworkProbe probe)
     {
         var family = probe.AddressFamily;
         var targetAddress = family == AddressFamily.Unspecified
-            ? target.Topology.AddressOf(target.Name)
+            ? source.Resolve(target.Name)
             : target.Topology.AddressOf(target.Name, family);
         var endpoint = new IPEndPoint(targetAddress, port);
         var sourceAddress = targetAddress.AddressFamily == AddressFamily.InterNetworkV6 ? source.PrimaryIPv6 : source.PrimaryIPv4;
         return probe.Protocol == ProbeProtocol.Tcp
-            ? TcpAsync(source, endpoint, sourceAddress, probe.Timeout)
+            ? TcpAsync(source, family == AddressFamily.Unspecified ? target.Name : targetAddress.ToString(), endpoint, sourceAddress, probe.Timeout)
             : UdpAsync(source, target, endpoint, sourceAddress, probe.Timeout);
     }
 
-    private static async Task<ProbeOutcome> TcpAsync(Host source, IPEndPoint endpoint, IPAddress? sourceAddress, TimeSpan timeout)
+    private static async Task<ProbeOutcome> TcpAsync(Host source, string targetName, IPEndPoint endpoint, IPAddress? sourceAddress, TimeSpan timeout)
     {
-        using var socket = source.CreateSocket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var deadline = new CancellationTokenSource(timeout);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            using var socket = await source.ConnectTcpAsync(targetName, endpoint.Port, deadline.Token).ConfigureAwait(false);
             var elapsed = Stopwatch.GetElapsedTime(started);
-            return ProbeOutcome.Success(LocalAddress(socket) ?? sourceAddress, endpoint.Address, "a TCP handshake completed", elapsed);
+            var reached = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? endpoint.Address;
+            return ProbeOutcome.Success(LocalAddress(socket) ?? sourceAddress, reached, "a TCP handshake completed", elapsed);
         }
         catch (SocketException ex)
         {

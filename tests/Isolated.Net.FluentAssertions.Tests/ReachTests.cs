@@ -24,6 +24,18 @@ public sealed class ReachTests
         net["client"].Should().Reach(net["server"], 7001, NetworkProbe.Tcp with { AddressFamily = family });
     }
 
+    // Without a family the probe connects as programs do by name: the topology's order, then the other family.
+    [PrivilegedTheory]
+    [InlineData(AddressFamily.InterNetwork)]
+    [InlineData(AddressFamily.InterNetworkV6)]
+    public void Tcp_reach_without_a_family_passes_for_a_listener_on_one_family_only(AddressFamily listening)
+    {
+        using var net = Networks.Lan();
+        using var listener = net["server"].Listen(new IPEndPoint(net.AddressOf("server", listening), 7001));
+
+        net["client"].Should().Reach(net["server"], 7001);
+    }
+
     [PrivilegedFact]
     public void Tcp_reach_fails_with_ECONNREFUSED_when_nothing_listens()
     {

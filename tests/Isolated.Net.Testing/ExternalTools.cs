@@ -26,6 +26,9 @@ public static class ExternalTools
         ["tshark"] = "tshark",
         ["nft"] = "nftables",
         ["sh"] = "dash",
+        ["getent"] = "libc-bin",
+        ["redis-server"] = "redis-server",
+        ["redis-cli"] = "redis-tools",
     };
 
     // Where programs are looked for: PATH, then the sbin directories a non-root PATH may lack.

@@ -253,40 +253,41 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Connects a TCP stream from inside the namespace to <paramref name="host"/>:<paramref name="port"/>.
-    /// Host names are resolved first (through the process's resolver), then each address is tried.
+    /// A host name is resolved first (through the process's resolver), then the addresses are raced
+    /// Happy Eyeballs style (RFC 8305): the first address's family first, the other family after 250 ms or
+    /// on failure; the first connection wins and the others are closed.
     /// </summary>
     /// <param name="host">An IP address or host name.</param>
     /// <param name="port">The TCP port.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null or empty.</exception>
+    /// <exception cref="SocketException">The name does not resolve, or every address failed (the first address's failure).</exception>
     public async Task<Socket> ConnectTcpAsync(string host, int port, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         IPAddress[] addresses = IPAddress.TryParse(host, out var literal)
             ? [literal]
             : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        SocketException? last = null;
-        foreach (var address in addresses)
+        return await ConnectTcpAsync(addresses, port, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Sockets are made on the namespace thread (CreateSocket), so the race may run on any thread.
+    internal Task<Socket> ConnectTcpAsync(IReadOnlyList<IPAddress> addresses, int port, CancellationToken cancellationToken) =>
+        HappyEyeballs.ConnectAsync(addresses, async (address, token) =>
         {
             var socket = CreateSocket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 socket.NoDelay = true;
-                await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, port), token).ConfigureAwait(false);
                 return socket;
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
             }
             catch
             {
                 socket.Dispose();
                 throw;
             }
-        }
-        throw last ?? new SocketException((int)SocketError.HostNotFound);
-    }
+        }, cancellationToken);
 
     /// <summary>Releases the namespace: stops its thread, closes its fd, unmounts a named one.</summary>
     public void Dispose()

@@ -8,9 +8,10 @@ namespace Isolated.Net.Processes;
 
 // The thread a host's processes are started from. A child inherits the namespaces of the thread that
 // forks it, so this thread sits in the host's network namespace and in a private mount and UTS
-// namespace of its own, where a per-topology hosts file (on a private tmpfs, so nothing on the disk to
-// clean up) is bind-mounted over /etc/hosts and the hostname is the host's name. Every child therefore resolves the
-// topology's host names and sees `hostname` = its host, without touching the machine's /etc/hosts.
+// namespace of its own, where a per-topology hosts file and gai.conf (on a private tmpfs, so nothing on the
+// disk to clean up) are bind-mounted over /etc/hosts and /etc/gai.conf and the hostname is the host's name.
+// Every child therefore resolves the topology's host names, in the topology's family order, and sees
+// `hostname` = its host, without touching the machine's /etc files.
 // The mount namespace is freed by the kernel once this thread and every child are gone.
 internal sealed unsafe class ProcessLauncher : IDisposable
 {
@@ -22,13 +23,13 @@ internal sealed unsafe class ProcessLauncher : IDisposable
 
     private ProcessLauncher(NamespaceThread thread) => _thread = thread;
 
-    public static ProcessLauncher Create(NetworkNamespace ns, string hostName, string hostsFileContent)
+    public static ProcessLauncher Create(NetworkNamespace ns, string hostName, string hostsFileContent, string gaiConfContent)
     {
         var (thread, _) = NamespaceThread.Start("netns-exec:" + hostName, () =>
         {
             CheckIo(LibC.setns(ns.Handle.Fd, CLONE_NEWNET), $"entering host '{hostName}' to start processes (setns)");
             CheckIo(LibC.unshare(CLONE_NEWNS | CLONE_NEWUTS), $"creating the private mount and UTS namespace of host '{hostName}' (unshare)");
-            PrivatizeHostsFile(hostName, hostsFileContent);
+            PrivatizeResolverFiles(hostName, [("hosts", hostsFileContent), ("gai.conf", gaiConfContent)]);
             var name = Encoding.UTF8.GetBytes(hostName);
             fixed (byte* p = name)
             {
@@ -39,48 +40,65 @@ internal sealed unsafe class ProcessLauncher : IDisposable
         return new ProcessLauncher(thread);
     }
 
-    // In this thread's private mount namespace: a small tmpfs holds the hosts file, which is then
-    // bind-mounted over /etc/hosts; the tmpfs itself is detached again (the bind mount keeps the file).
-    // Equivalent to: mount --make-rslave /; mount -t tmpfs tmpfs DIR; cp hosts DIR; mount --bind DIR/hosts /etc/hosts; umount -l DIR
-    private static void PrivatizeHostsFile(string hostName, string content)
+    // In this thread's private mount namespace: a small tmpfs holds the files, each then bind-mounted over
+    // its namesake in /etc; the tmpfs itself is detached again (the bind mounts keep the files). A bind
+    // mount needs its target to exist: /etc/gai.conf is skipped where the distribution ships none (glibc
+    // then uses its built-in order); /etc/hosts always exists.
+    // Equivalent to: mount --make-rslave /; mount -t tmpfs tmpfs DIR; cp hosts gai.conf DIR; mount --bind DIR/hosts /etc/hosts; mount --bind DIR/gai.conf /etc/gai.conf; umount -l DIR
+    private static void PrivatizeResolverFiles(string hostName, (string Name, string Content)[] files)
     {
         const string scratch = Reaping.RunJournal.Directory; // exists; hidden only inside this namespace, briefly
-        var file = scratch + "/hosts";
         fixed (byte* root = ToCString("/"))
         fixed (byte* dir = ToCString(scratch))
         fixed (byte* tmpfs = ToCString("tmpfs"))
         fixed (byte* options = ToCString("size=64k,mode=0755"))
-        fixed (byte* source = ToCString(file))
-        fixed (byte* target = ToCString("/etc/hosts"))
         {
             // Slave first: a mount made here must never propagate back to the machine.
             CheckIo(LibC.mount(null, root, null, LibC.MS_REC | LibC.MS_SLAVE, null), "making the process mount namespace a slave (mount --make-rslave /)");
             CheckIo(LibC.mount(tmpfs, dir, tmpfs, LibC.MS_NOSUID | LibC.MS_NODEV | LibC.MS_NOEXEC, options), $"mounting a scratch tmpfs on {scratch} for host '{hostName}'");
             try
             {
-                int fd = Open(file, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC, 0x1A4); // 0644
-                CheckIo(fd, $"writing the hosts file for host '{hostName}'");
-                var bytes = Encoding.UTF8.GetBytes(content);
-                try
+                foreach (var (name, content) in files)
                 {
-                    fixed (byte* data = bytes)
+                    var target = "/etc/" + name;
+                    if (name != "hosts" && !File.Exists(target))
                     {
-                        if ((long)LibC.write(fd, data, bytes.Length) != bytes.Length)
-                        {
-                            throw ErrorFromLastErrno($"writing the hosts file for host '{hostName}'");
-                        }
+                        continue;
+                    }
+                    var file = scratch + "/" + name;
+                    WriteFile(file, content, $"writing the {name} file for host '{hostName}'");
+                    fixed (byte* source = ToCString(file))
+                    fixed (byte* targetPath = ToCString(target))
+                    {
+                        CheckIo(LibC.mount(source, targetPath, null, LibC.MS_BIND, null), $"bind-mounting the topology {name} file over {target} for host '{hostName}'");
                     }
                 }
-                finally
-                {
-                    _ = LibC.close(fd);
-                }
-                CheckIo(LibC.mount(source, target, null, LibC.MS_BIND, null), $"bind-mounting the topology hosts file over /etc/hosts for host '{hostName}'");
             }
             finally
             {
                 _ = LibC.umount2(dir, LibC.MNT_DETACH);
             }
+        }
+    }
+
+    private static void WriteFile(string path, string content, string operation)
+    {
+        int fd = Open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC, 0x1A4); // 0644
+        CheckIo(fd, operation);
+        var bytes = Encoding.UTF8.GetBytes(content);
+        try
+        {
+            fixed (byte* data = bytes)
+            {
+                if ((long)LibC.write(fd, data, bytes.Length) != bytes.Length)
+                {
+                    throw ErrorFromLastErrno(operation);
+                }
+            }
+        }
+        finally
+        {
+            _ = LibC.close(fd);
         }
     }
 

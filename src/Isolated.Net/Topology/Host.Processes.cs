@@ -75,7 +75,7 @@ public sealed partial class Host
                 // Journaled before the first fork: if we die before recording a pid, the reaper
                 // still kills whatever lives in this namespace.
                 _namespaceJournalId = RunJournal.RecordNamespace(Namespace, Name);
-                _launcher = ProcessLauncher.Create(Namespace, Name, Topology.HostsFile());
+                _launcher = ProcessLauncher.Create(Namespace, Name, Topology.HostsFile(), Topology.GaiConf());
             }
             var process = _launcher.Start(startInfo);
             process.StandardInput.Close();
@@ -129,11 +129,14 @@ public sealed partial class Host
     }
 
     /// <summary>
-    /// Resolves a name the way processes in this host do: the topology's host names first (IPv4
-    /// addresses, then IPv6), then an IP literal, then the machine's resolver.
+    /// Resolves a name the way processes in this host do: the topology's host names first (both
+    /// families, in the order of <see cref="Topology.AddressPreference"/>; <c>NAME.ipv4</c> and
+    /// <c>NAME.ipv6</c> give one family), then an IP literal, then the machine's resolver.
     /// </summary>
     /// <param name="name">A host name of this topology, an IP address, or another name.</param>
     /// <param name="cancellationToken">Cancels a resolver query.</param>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null or empty.</exception>
+    /// <exception cref="SocketException">The machine's resolver does not know the name.</exception>
     public async Task<IPAddress[]> ResolveAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

@@ -83,12 +83,20 @@ public sealed partial class Host
 
     /// <summary>
     /// Connects TCP from inside the host to another host of the topology (by name) or to an address.
+    /// A name resolves as <see cref="ResolveAsync"/> does (the topology's family order); the addresses
+    /// are raced Happy Eyeballs style (RFC 8305): the preferred family first, the other after 250 ms or
+    /// on failure, so a server listening on one family only is reached either way.
     /// </summary>
-    /// <param name="hostOrAddress">A host name of this topology, or an IP address.</param>
+    /// <param name="hostOrAddress">A host name of this topology (or <c>NAME.ipv4</c>, <c>NAME.ipv6</c>), an IP address, or another name.</param>
     /// <param name="port">The TCP port.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
-    public Task<Socket> ConnectTcpAsync(string hostOrAddress, int port, CancellationToken cancellationToken = default) =>
-        Namespace.ConnectTcpAsync(Topology.ResolveName(hostOrAddress), port, cancellationToken);
+    /// <exception cref="ArgumentException"><paramref name="hostOrAddress"/> is null or empty.</exception>
+    /// <exception cref="SocketException">The name does not resolve, or every address failed (the first address's failure).</exception>
+    public async Task<Socket> ConnectTcpAsync(string hostOrAddress, int port, CancellationToken cancellationToken = default)
+    {
+        var addresses = await ResolveAsync(hostOrAddress, cancellationToken).ConfigureAwait(false);
+        return await Namespace.ConnectTcpAsync(addresses, port, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// An HTTP handler whose connections start inside this host and that resolves the topology's host
@@ -107,8 +115,13 @@ public sealed partial class Host
     /// <summary>An <see cref="HttpClient"/> over <see cref="CreateHttpMessageHandler"/>.</summary>
     public HttpClient CreateHttpClient() => new(CreateHttpMessageHandler(), disposeHandler: true);
 
-    /// <summary>Resolves a host name of this topology to its primary address (IPv4 first), or parses an IP address.</summary>
+    /// <summary>
+    /// Resolves a host name of this topology to its first address in the order of
+    /// <see cref="Topology.AddressPreference"/> (<c>NAME.ipv4</c>, <c>NAME.ipv6</c>: that family), or parses an IP address.
+    /// </summary>
     /// <param name="hostOrAddress">A host name of this topology, or an IP address.</param>
+    /// <exception cref="FormatException">Neither a topology name nor an IP address.</exception>
+    /// <exception cref="InvalidOperationException">The host has no address (of that family).</exception>
     public IPAddress Resolve(string hostOrAddress) => IPAddress.Parse(Topology.ResolveName(hostOrAddress));
 
     /// <summary>A readable listing of this host's links, addresses and routes, read from the kernel.</summary>

@@ -20,7 +20,17 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
     private NetworkNamespace? _hub;
     private int _disposed;
 
-    internal Topology(ILogger? logger) => _logger = logger;
+    internal Topology(ILogger? logger, AddressPreference addressPreference = AddressPreference.IPv4First)
+    {
+        _logger = logger;
+        AddressPreference = addressPreference;
+    }
+
+    /// <summary>
+    /// Which family host names resolve to first, inside hosts and in-process; set with
+    /// <see cref="TopologyBuilder.PreferIPv6"/> or <see cref="TopologyBuilder.WithAddressPreference"/>.
+    /// </summary>
+    public AddressPreference AddressPreference { get; }
 
     /// <summary>The host named <paramref name="host"/>.</summary>
     /// <param name="host">A host or router name.</param>
@@ -123,40 +133,87 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
 
     internal void AddSwitch(Switch sw) => _switches.Add(sw);
 
-    // The /etc/hosts processes of this topology see: loopback names, then every host's addresses.
+    internal const string IPv4NameSuffix = ".ipv4";
+    internal const string IPv6NameSuffix = ".ipv6";
+
+    // The /etc/hosts processes of this topology see: loopback names, then every host's addresses, the
+    // preferred family first, under its name and its per-family name (NAME.ipv4, NAME.ipv6). glibc sorts
+    // getaddrinfo results by /etc/gai.conf regardless of this order (GaiConf below); the order serves
+    // resolvers that do not sort.
     internal string HostsFile()
     {
         var text = new System.Text.StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         foreach (var host in _hostOrder)
         {
-            foreach (var address in host.Interfaces.SelectMany(i => new[] { i.IPv4?.Address, i.IPv6?.Address }).OfType<IPAddress>())
+            foreach (var address in OrderedAddresses(host))
             {
-                text.Append(address).Append('\t').Append(host.Name).Append('\n');
+                var suffix = address.AddressFamily == AddressFamily.InterNetwork ? IPv4NameSuffix : IPv6NameSuffix;
+                text.Append(address).Append('\t').Append(host.Name).Append(' ').Append(host.Name).Append(suffix).Append('\n');
             }
         }
         return text.ToString();
     }
 
-    internal bool TryGetAddresses(string host, out IPAddress[] addresses)
+    // The /etc/gai.conf processes of this topology see. Any precedence line makes glibc drop its whole
+    // default table, so this is RFC 6724's table (section 2.1) with one change: IPv4 (::ffff:0:0/96)
+    // above everything for IPv4First, or the topology's ULA prefix (fc00::/7) above IPv4 for IPv6First
+    // (RFC 6724 itself ranks ULA below IPv4, glibc's older default above it).
+    internal string GaiConf()
     {
-        if (_hosts.TryGetValue(host, out var found))
+        var (ipv4, ula) = AddressPreference == AddressPreference.IPv4First ? (100, 3) : (35, 45);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"""
+            # Written by Isolated.Net for this topology ({AddressPreference}); the machine's /etc/gai.conf is untouched.
+            precedence ::1/128 50
+            precedence ::/0 40
+            precedence ::ffff:0:0/96 {ipv4}
+            precedence 2002::/16 30
+            precedence 2001::/32 5
+            precedence fc00::/7 {ula}
+            precedence ::/96 1
+            precedence fec0::/10 1
+            precedence 3ffe::/16 1
+
+            """);
+    }
+
+    // A topology name's addresses in the topology's order: NAME gives both families, the preferred one
+    // first; NAME.ipv4 and NAME.ipv6 give one family.
+    internal bool TryGetAddresses(string name, out IPAddress[] addresses)
+    {
+        addresses = [];
+        if (_hosts.TryGetValue(name, out var found))
         {
-            addresses = [.. found.Interfaces.Select(i => i.IPv4?.Address).OfType<IPAddress>(),
-                         .. found.Interfaces.Select(i => i.IPv6?.Address).OfType<IPAddress>()];
+            addresses = [.. OrderedAddresses(found)];
             return true;
         }
-        addresses = [];
+        foreach (var (suffix, family) in new[] { (IPv4NameSuffix, AddressFamily.InterNetwork), (IPv6NameSuffix, AddressFamily.InterNetworkV6) })
+        {
+            if (name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && _hosts.TryGetValue(name[..^suffix.Length], out found))
+            {
+                addresses = [.. OrderedAddresses(found).Where(a => a.AddressFamily == family)];
+                return true;
+            }
+        }
         return false;
     }
 
-    // Host names of this topology resolve to their primary address; anything else passes through.
+    private IEnumerable<IPAddress> OrderedAddresses(Host host)
+    {
+        var ipv4 = host.Interfaces.Select(i => i.IPv4?.Address).OfType<IPAddress>();
+        var ipv6 = host.Interfaces.Select(i => i.IPv6?.Address).OfType<IPAddress>();
+        return AddressPreference == AddressPreference.IPv4First ? ipv4.Concat(ipv6) : ipv6.Concat(ipv4);
+    }
+
+    // Host names of this topology resolve to their first address in the topology's order; anything else passes through.
     internal string ResolveName(string hostOrAddress)
     {
         ArgumentException.ThrowIfNullOrEmpty(hostOrAddress);
-        if (IPAddress.TryParse(hostOrAddress, out _))
+        if (IPAddress.TryParse(hostOrAddress, out _) || !TryGetAddresses(hostOrAddress, out var addresses))
         {
             return hostOrAddress;
         }
-        return _hosts.ContainsKey(hostOrAddress) ? AddressOf(hostOrAddress).ToString() : hostOrAddress;
+        return addresses.Length > 0
+            ? addresses[0].ToString()
+            : throw new InvalidOperationException($"Host name '{hostOrAddress}' has no address: connect the host to a switch or link (with that family) first.");
     }
 }

@@ -183,6 +183,28 @@ public sealed class TopologyBuilder
     /// <summary>Assigns no automatic IPv6 addresses (explicit ones are still honoured).</summary>
     public TopologyBuilder WithoutIPv6() => With(_spec with { IPv6 = false });
 
+    /// <summary>
+    /// Topology host names resolve IPv6 first, inside hosts and in-process; the default is
+    /// <see cref="AddressPreference.IPv4First"/>. Same as <c>WithAddressPreference(AddressPreference.IPv6First)</c>.
+    /// </summary>
+    public TopologyBuilder PreferIPv6() => WithAddressPreference(AddressPreference.IPv6First);
+
+    /// <summary>
+    /// Sets which family topology host names resolve to first: in every program started inside a host
+    /// (a private <c>/etc/gai.conf</c> and <c>/etc/hosts</c>) and in-process. <c>NAME.ipv4</c> and
+    /// <c>NAME.ipv6</c> always resolve to one family only.
+    /// </summary>
+    /// <param name="preference">IPv4First (default) or IPv6First.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="preference"/> is not a defined value.</exception>
+    public TopologyBuilder WithAddressPreference(AddressPreference preference)
+    {
+        if (!Enum.IsDefined(preference))
+        {
+            throw new ArgumentOutOfRangeException(nameof(preference), preference, "Use AddressPreference.IPv4First or AddressPreference.IPv6First.");
+        }
+        return With(_spec with { AddressPreference = preference });
+    }
+
     /// <summary>Adds no automatic default routes; only routes given with <see cref="AddRoute"/> exist.</summary>
     public TopologyBuilder WithoutDefaultRoutes() => With(_spec with { DefaultRoutes = false });
 
@@ -207,7 +229,7 @@ public sealed class TopologyBuilder
     public Topology Build()
     {
         var plan = TopologyPlan.Create(_spec);
-        return TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection);
+        return TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference);
     }
 
     /// <summary>Same as <see cref="Build()"/>, off the calling thread.</summary>
@@ -216,7 +238,7 @@ public sealed class TopologyBuilder
     {
         var plan = TopologyPlan.Create(_spec);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection));
+        return Task.FromResult(TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference));
     }
 
     // For tests: throw at the named build step to prove a failure midway leaves nothing behind.
@@ -266,7 +288,8 @@ internal sealed record TopologySpec(
     bool IPv6,
     bool DefaultRoutes,
     ILogger? Logger,
-    Func<string, bool>? FailureInjection)
+    Func<string, bool>? FailureInjection,
+    AddressPreference AddressPreference = AddressPreference.IPv4First)
 {
     public static readonly TopologySpec Empty = new([], [], [], [], TopologyBuilder.DefaultIPv4Pool, TopologyBuilder.DefaultIPv6Pool, IPv6: true, DefaultRoutes: true, Logger: null, FailureInjection: null);
 }

@@ -12,10 +12,10 @@ namespace Isolated.Net;
 // namespaces: the kernel removes the links inside with them.
 internal static class TopologyFactory
 {
-    public static Topology Build(TopologyPlan plan, ILogger? logger, Func<string, bool>? failAt)
+    public static Topology Build(TopologyPlan plan, ILogger? logger, Func<string, bool>? failAt, AddressPreference preference = AddressPreference.IPv4First)
     {
         var started = Stopwatch.GetTimestamp();
-        var topology = new Topology(logger);
+        var topology = new Topology(logger, preference);
         try
         {
             Step("namespaces");

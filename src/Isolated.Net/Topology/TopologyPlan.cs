@@ -239,6 +239,10 @@ internal sealed class TopologyPlan
         {
             return $"host name '{name}' may hold only letters, digits, '-', '_' and '.', and must start with a letter or digit";
         }
+        if (name.EndsWith(Topology.IPv4NameSuffix, StringComparison.OrdinalIgnoreCase) || name.EndsWith(Topology.IPv6NameSuffix, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"host name '{name}' ends in '{Topology.IPv4NameSuffix}' or '{Topology.IPv6NameSuffix}', which are reserved for the per-family names every host gets (NAME{Topology.IPv4NameSuffix}, NAME{Topology.IPv6NameSuffix})";
+        }
         return null;
     }
 
