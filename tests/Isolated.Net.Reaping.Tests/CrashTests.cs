@@ -72,7 +72,22 @@ public sealed class CrashTests
     [PrivilegedFact]
     public async Task Host_and_reaper_both_killed_are_cleaned_by_isolated_net_reap()
     {
-        using var victim = Victim.Start();
+        // A private state directory: any other run starting meanwhile (test processes run in parallel)
+        // sweeps /run/isolated-net and would release this dead run before the CLI is asked to.
+        var state = Directory.CreateTempSubdirectory("isolated-net-state-");
+        try
+        {
+            await HostAndReaperKilledAsync(state.FullName);
+        }
+        finally
+        {
+            state.Delete(recursive: true);
+        }
+    }
+
+    private static async Task HostAndReaperKilledAsync(string state)
+    {
+        using var victim = Victim.Start(stateDirectory: state);
         await victim.WaitForLineAsync("READY", TimeSpan.FromSeconds(60));
         var reaper = Assert.Single(Machine.Reapers(victim.Pid));
         Oracle.Exec("kill", "-9", reaper.ToString(CultureInfo.InvariantCulture));
@@ -81,13 +96,13 @@ public sealed class CrashTests
         Assert.NotEmpty(Machine.Leftovers(victim)); // nobody left to clean up
 
         var cli = Victim.Sibling("Isolated.Net.Cli", "isolated-net.dll");
-        var list = Oracle.Exec("dotnet", cli, "list");
+        var list = Cli(state, cli, "list");
         Assert.Contains($"DEAD run: pid {victim.Pid}", list.Stdout, StringComparison.Ordinal);
-        var dry = Oracle.Exec("dotnet", cli, "reap", "--dry-run");
+        var dry = Cli(state, cli, "reap", "--dry-run");
         Assert.Contains("would unmount and remove /run/netns/" + victim.Prefix, dry.Stdout, StringComparison.Ordinal);
         Assert.NotEmpty(Machine.Leftovers(victim)); // a dry run changes nothing
 
-        var reap = Oracle.Exec("dotnet", cli, "reap");
+        var reap = Cli(state, cli, "reap");
         Assert.Equal(0, reap.ExitCode);
         Assert.Contains("unmounted and removed /run/netns/" + victim.Prefix, reap.Stdout, StringComparison.Ordinal);
         Assert.Empty(await Machine.LeftoversAfterAsync(victim, Within));
@@ -217,5 +232,22 @@ public sealed class CrashTests
             return pid == root ? depth : -1;
         }
         return [.. parents.Keys.Select(p => (Pid: p, Depth: Depth(p))).Where(x => x.Depth >= 0).OrderByDescending(x => x.Depth).Select(x => x.Pid)];
+    }
+
+    // The isolated-net CLI, seeing the journals in STATE.
+    private static (int ExitCode, string Stdout, string Stderr) Cli(string state, string cli, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(cli);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["ISOLATED_NET_STATE_DIR"] = state;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
     }
 }

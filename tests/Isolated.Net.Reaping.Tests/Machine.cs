@@ -72,9 +72,9 @@ internal static class Machine
         {
             left.AddRange(ProcessesIn(inode).Select(p => $"process {p} in net:[{inode}]"));
         }
-        if (Directory.Exists("/run/isolated-net"))
+        if (Directory.Exists(victim.StateDirectory))
         {
-            left.AddRange(Directory.GetFiles("/run/isolated-net", $"run-{victim.Pid}-*.journal"));
+            left.AddRange(Directory.GetFiles(victim.StateDirectory, $"run-{victim.Pid}-*.journal"));
         }
         left.AddRange(Reapers(victim.Pid).Select(p => $"reaper {p}"));
         return left;

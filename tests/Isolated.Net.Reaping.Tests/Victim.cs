@@ -11,10 +11,11 @@ internal sealed class Victim : IDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
 
-    private Victim(Process process, string prefix)
+    private Victim(Process process, string prefix, string? stateDirectory)
     {
         _process = process;
         Prefix = prefix;
+        StateDirectory = stateDirectory ?? "/run/isolated-net";
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -30,6 +31,9 @@ internal sealed class Victim : IDisposable
     }
 
     public string Prefix { get; }
+
+    // Where its journal lives.
+    public string StateDirectory { get; }
 
     public int Pid => _process.Id;
 
@@ -51,7 +55,9 @@ internal sealed class Victim : IDisposable
         .Where(l => l.StartsWith("NETNS ", StringComparison.Ordinal) || l.StartsWith("NAMED ", StringComparison.Ordinal))
         .SelectMany(l => l.Split(' ').Skip(1));
 
-    public static Victim Start(string? parkAt = null, bool newSession = false)
+    // STATE-DIRECTORY: a private journal directory (ISOLATED_NET_STATE_DIR) for the victim and its reaper,
+    // which no other run on the machine sweeps.
+    public static Victim Start(string? parkAt = null, bool newSession = false, string? stateDirectory = null)
     {
         var prefix = "isonet-victim-" + Guid.NewGuid().ToString("N")[..8];
         var dll = Sibling("Isolated.Net.Reaping.Victim", "Isolated.Net.Reaping.Victim.dll");
@@ -72,7 +78,11 @@ internal sealed class Victim : IDisposable
         {
             start.Environment["VICTIM_PARK_AT"] = parkAt;
         }
-        return new Victim(Process.Start(start)!, prefix);
+        if (stateDirectory is not null)
+        {
+            start.Environment["ISOLATED_NET_STATE_DIR"] = stateDirectory;
+        }
+        return new Victim(Process.Start(start)!, prefix, stateDirectory);
     }
 
     public static string Sibling(string project, string file)

@@ -47,7 +47,7 @@ internal sealed unsafe class ProcessLauncher : IDisposable
     // Equivalent to: mount --make-rslave /; mount -t tmpfs tmpfs DIR; cp hosts gai.conf DIR; mount --bind DIR/hosts /etc/hosts; mount --bind DIR/gai.conf /etc/gai.conf; umount -l DIR
     private static void PrivatizeResolverFiles(string hostName, (string Name, string Content)[] files)
     {
-        const string scratch = Reaping.RunJournal.Directory; // exists; hidden only inside this namespace, briefly
+        string scratch = Reaping.RunJournal.Directory; // exists; hidden only inside this namespace, briefly
         fixed (byte* root = ToCString("/"))
         fixed (byte* dir = ToCString(scratch))
         fixed (byte* tmpfs = ToCString("tmpfs"))

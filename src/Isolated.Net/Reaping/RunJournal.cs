@@ -14,7 +14,30 @@ namespace Isolated.Net.Reaping;
 // startup sweep, or `isolated-net reap`, releases it.
 internal sealed unsafe class RunJournal
 {
-    public const string Directory = "/run/isolated-net";
+    /// <summary>The environment variable that moves the journals (and the reaper's files) elsewhere.</summary>
+    public const string DirectoryVariable = "ISOLATED_NET_STATE_DIR";
+
+    private const string DefaultDirectory = "/run/isolated-net";
+
+    // Where journals live: /run/isolated-net, or an absolute path in ISOLATED_NET_STATE_DIR. Every process
+    // of a run (the test host, its reaper, the CLI) must see the same value; runs in different directories
+    // never see, sweep or reap each other's journals.
+    public static string Directory
+    {
+        get
+        {
+            string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
+            if (string.IsNullOrEmpty(configured))
+            {
+                return DefaultDirectory;
+            }
+            if (!System.IO.Path.IsPathFullyQualified(configured))
+            {
+                throw new InvalidOperationException($"{DirectoryVariable} is '{configured}': it must be an absolute path (or unset for {DefaultDirectory}).");
+            }
+            return System.IO.Path.TrimEndingDirectorySeparator(configured);
+        }
+    }
 
     private static readonly Lock s_lock = new();
     private static RunJournal? s_current;

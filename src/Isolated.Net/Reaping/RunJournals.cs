@@ -20,8 +20,12 @@ public sealed record RunRecord(string Path, int ProcessId, string ProcessName, b
 /// </summary>
 public static class RunJournals
 {
-    /// <summary>The directory journals live in.</summary>
-    public const string Directory = RunJournal.Directory;
+    /// <summary>
+    /// The directory journals live in: /run/isolated-net, or the absolute path in the environment variable
+    /// ISOLATED_NET_STATE_DIR (which the test host, its reaper and the CLI must then all see).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">ISOLATED_NET_STATE_DIR is set but not an absolute path.</exception>
+    public static string Directory => RunJournal.Directory;
 
     /// <summary>Every journal, alive or dead, with its entries.</summary>
     public static unsafe IReadOnlyList<RunRecord> List()
