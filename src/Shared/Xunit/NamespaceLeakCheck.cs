@@ -1,6 +1,11 @@
 using System.Globalization;
 
+// Compiled into both xUnit adapters (v2 and v3): framework-agnostic, written once.
+#if ISOLATED_NET_XUNIT_V3
+namespace Isolated.Net.Xunit.V3.Sdk;
+#else
 namespace Isolated.Net.Xunit.Sdk;
+#endif
 
 // The stray-thread check after each test, attributed: tests of different classes run in parallel, so a
 // stray in another running test's namespace is that test's to report. A stray in a namespace no running
