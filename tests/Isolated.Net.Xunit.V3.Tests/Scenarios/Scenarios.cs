@@ -1,4 +1,4 @@
-using Isolated.Net.Xunit.V3.Tests;
+using Isolated.Net.Xunit.Tests;
 using Xunit;
 
 // Run by Isolated.Net.Xunit.V3.Tests (MtpRunTests) on Microsoft.Testing.Platform, one namespace at a time.
