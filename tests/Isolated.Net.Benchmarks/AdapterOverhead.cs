@@ -1,5 +1,5 @@
 using System.Reflection;
-using Isolated.Net.Xunit.V3.Sdk;
+using Isolated.Net.Xunit.Sdk;
 
 namespace Isolated.Net.Benchmarks;
 

@@ -1,11 +1,8 @@
 using System.Globalization;
 
-// Compiled into both xUnit adapters (v2 and v3): framework-agnostic, written once.
-#if ISOLATED_NET_XUNIT_V3
-namespace Isolated.Net.Xunit.V3.Sdk;
-#else
+// Internal to each xUnit adapter (v2 and v3), in the same namespace in both; the v3 adapter finds
+// TopologyFixture and NetTestContext through a global using.
 namespace Isolated.Net.Xunit.Sdk;
-#endif
 
 // The stray-thread check after each test, attributed: tests of different classes run in parallel, so a
 // stray in another running test's namespace is that test's to report. A stray in a namespace no running

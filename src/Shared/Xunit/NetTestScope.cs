@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Reflection;
 
-// Compiled into both xUnit adapters (v2 and v3): framework-agnostic, written once.
-#if ISOLATED_NET_XUNIT_V3
-namespace Isolated.Net.Xunit.V3.Sdk;
-#else
+// Internal to each xUnit adapter (v2 and v3), in the same namespace in both; the v3 adapter finds
+// TopologyFixture and NetTestContext through a global using.
 namespace Isolated.Net.Xunit.Sdk;
-#endif
 
 // One test's network from before its body starts until its result is known, whichever xunit runs it:
 // where it runs (NetTestTarget), the stray-thread accounting, NetTestContext, the optional capture, and

@@ -3,12 +3,9 @@ using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Text;
 
-// Compiled into both xUnit adapters (v2 and v3): framework-agnostic, written once.
-#if ISOLATED_NET_XUNIT_V3
-namespace Isolated.Net.Xunit.V3.Sdk;
-#else
+// Internal to each xUnit adapter (v2 and v3), in the same namespace in both; the v3 adapter finds
+// TopologyFixture and NetTestContext through a global using.
 namespace Isolated.Net.Xunit.Sdk;
-#endif
 
 // Where one test runs: a fresh namespace owned by the test, or a host of a fixture's topology.
 internal sealed class NetTestTarget : IDisposable
