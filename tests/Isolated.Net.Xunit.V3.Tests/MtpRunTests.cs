@@ -110,4 +110,13 @@ public class MtpFailureReportTests
     [PrivilegedFact]
     public void Unknown_host_fails_naming_the_hosts_there_are() =>
         Assert.Contains("Host 'nobody' is in no topology fixture", Failed("Unknown_host").Message, StringComparison.Ordinal);
+
+    [PrivilegedFact]
+    public void A_body_that_skips_itself_is_skipped_without_a_network_dump()
+    {
+        var result = s_results.Value["Skips_itself"];
+        Assert.Equal("NotExecuted", result.Outcome);
+        Assert.Contains("skipped on purpose from inside the namespace", result.Message + result.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("Isolated.Net: the network", result.StdOut, StringComparison.Ordinal);
+    }
 }

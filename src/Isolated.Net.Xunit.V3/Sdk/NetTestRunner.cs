@@ -46,7 +46,8 @@ internal sealed class NetTestRunner(NetTestSettings settings) : XunitTestRunner
                 ? await _scope.Namespace.RunAsync(() => base.RunTest(ctxt).AsTask())
                 : await base.RunTest(ctxt);
             ctxt.Aggregator.Run(_scope.ThrowIfStrayThreads);
-            if (ctxt.Aggregator.HasExceptions)
+            // A failure, not a body that skipped itself (Assert.Skip is an exception carrying the skip token).
+            if (ctxt.Aggregator.ToException() is { } exception && !exception.Message.StartsWith(DynamicSkipToken.Value, StringComparison.Ordinal))
             {
                 var report = await _scope.DescribeFailureAsync();
                 var context = TestContext.Current;

@@ -75,6 +75,9 @@ namespace Isolated.Net.Xunit.V3.Scenarios.Failures
             Assert.Fail("deliberate failure with a capture");
         }
 
+        [NetFact]
+        public void Skips_itself() => Assert.Skip("skipped on purpose from inside the namespace");
+
         [NetFact("nobody")]
         public void Unknown_host() => Assert.Fail("must not run: no such host");
     }
