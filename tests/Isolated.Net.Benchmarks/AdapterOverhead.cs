@@ -1,3 +1,6 @@
+using System.Reflection;
+using Isolated.Net.Xunit.Sdk;
+
 namespace Isolated.Net.Benchmarks;
 
 // Benchmark (e): what [NetFact] and [NetworkIsolated] add to one test, measured in-process on the
@@ -23,6 +26,22 @@ internal static class AdapterOverhead
         ns.RunAsync(s_asyncBody).GetAwaiter().GetResult();
         _ = NamespaceLeakDetector.FindStrayThreads();
     }
+
+    // xUnit v3 [NetFact]: not a mirror but the adapter's own per-test scope (src/Shared/Xunit/NetTestScope,
+    // which the v2 adapter shares): it opens a fresh namespace, the body (a ValueTask<TimeSpan>, as xunit
+    // v3's InvokeTest returns) runs through RunAsync as NetTestRunner.InvokeTest does, then the stray scan
+    // and the scope's dispose.
+    public static void NetFactV3Path() => NetFactV3PathAsync().GetAwaiter().GetResult();
+
+    private static async Task NetFactV3PathAsync()
+    {
+        await using var scope = NetTestScope.Open(host: null, [], typeof(AdapterOverhead), s_v3Method);
+        await scope.Namespace.RunAsync(() => s_v3Body().AsTask());
+        scope.ThrowIfStrayThreads();
+    }
+
+    private static readonly Func<ValueTask<TimeSpan>> s_v3Body = () => new(TimeSpan.Zero);
+    private static readonly MethodInfo s_v3Method = typeof(AdapterOverhead).GetMethod(nameof(NetFactV3Path))!;
 
     // [NetworkIsolated]: NamespaceTestCommand creates the namespace, Run()s the command chain on its
     // thread, disposes, then throws if threads strayed.

@@ -138,6 +138,8 @@ if (sustainedOnly is null && !impairedOnly)
         Metric($"lan_{hosts}_p90", samples.P90, "ms");
     }
     Metric("netfact_overhead_median", netFact.Median - plain.Median, "ms");
+    var netFactV3 = Run("(e) xUnit v3 [NetFact] invocation path", counts.Warmup, counts.Cheap, AdapterOverhead.NetFactV3Path, "NetTestScope.Open + RunAsync + stray scan + DisposeAsync");
+    Metric("xunit_v3_netfact_overhead_ms", netFactV3.Median - plain.Median, "ms");
     Metric("networkisolated_overhead_median", nunit.Median - plain.Median, "ms");
     Metric("namespace_create_dispose_median", createDispose.Median, "ms");
     Metric("stray_thread_scan_median", scan.Median, "ms");

@@ -43,10 +43,10 @@ public class PrivilegeDropTests
 // time of the failure in the test's output, stray threads, and fixture problems.
 public class FailureReportTests
 {
-    private static readonly Lazy<IReadOnlyDictionary<string, NestedRun.Result>> s_results =
+    private static readonly Lazy<IReadOnlyDictionary<string, TrxRun.Result>> s_results =
         new(() => NestedRun.Run("FullyQualifiedName~.Failures.", dropCapabilities: false, requirePrivileges: true));
 
-    private static NestedRun.Result Failed(string name)
+    private static TrxRun.Result Failed(string name)
     {
         var result = s_results.Value[name];
         Assert.True(result.Outcome == "Failed", $"{name}: expected Failed, got {result.Outcome}");

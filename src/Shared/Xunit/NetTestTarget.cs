@@ -3,6 +3,8 @@ using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Text;
 
+// Internal to each xUnit adapter (v2 and v3), in the same namespace in both; the v3 adapter finds
+// TopologyFixture and NetTestContext through a global using.
 namespace Isolated.Net.Xunit.Sdk;
 
 // Where one test runs: a fresh namespace owned by the test, or a host of a fixture's topology.
@@ -25,16 +27,16 @@ internal sealed class NetTestTarget : IDisposable
     // The namespaces this test may leave threads in: its own, or every host of its topology.
     public IReadOnlyCollection<ulong> Inodes { get; }
 
-    public static NetTestTarget Resolve(NetTestSettings settings, object[] constructorArguments, Type testClass, MethodInfo testMethod)
+    public static NetTestTarget Resolve(string? host, object?[] constructorArguments, Type testClass, MethodInfo testMethod)
     {
-        if (settings.Host is null)
+        if (host is null)
         {
             return new NetTestTarget(NetworkNamespace.Create(), host: null, fixture: null);
         }
         var fixtures = constructorArguments.OfType<TopologyFixture>().ToList();
         if (fixtures.Count == 0)
         {
-            throw new InvalidOperationException(MissingFixtureMessage(settings.Host, testClass, testMethod));
+            throw new InvalidOperationException(MissingFixtureMessage(host, testClass, testMethod));
         }
         // With several topology fixtures (class and collection), the first that has the host wins. A
         // fixture that failed to build is passed over, and its error is what the test fails with when
@@ -52,7 +54,7 @@ internal sealed class NetTestTarget : IDisposable
                 buildFailure ??= ex;
                 continue;
             }
-            if (topology.Hosts.FirstOrDefault(h => h.Name == settings.Host) is { } found)
+            if (topology.Hosts.FirstOrDefault(h => h.Name == host) is { } found)
             {
                 return new NetTestTarget(found.Namespace, found, fixture);
             }
@@ -62,7 +64,7 @@ internal sealed class NetTestTarget : IDisposable
             ExceptionDispatchInfo.Throw(buildFailure);
         }
         var hosts = fixtures.Select(f => $"{f.GetType().Name} has {string.Join(", ", f.Topology.Hosts.Select(h => "'" + h.Name + "'"))}");
-        throw new InvalidOperationException($"Host '{settings.Host}' is in no topology fixture of {testClass.Name}: {string.Join("; ", hosts)}.");
+        throw new InvalidOperationException($"Host '{host}' is in no topology fixture of {testClass.Name}: {string.Join("; ", hosts)}.");
     }
 
     public string Describe()
@@ -96,7 +98,7 @@ internal sealed class NetTestTarget : IDisposable
     private static string MissingFixtureMessage(string host, Type testClass, MethodInfo testMethod)
     {
         var declared = testClass.GetInterfaces()
-            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition().Name is "IClassFixture`1" or "ICollectionFixture`1")
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition().Name is "IClassFixture`1" or "ICollectionFixture`1" or "IAssemblyFixture`1")
             .Select(i => i.GetGenericArguments()[0])
             .Where(t => typeof(TopologyFixture).IsAssignableFrom(t))
             .ToList();

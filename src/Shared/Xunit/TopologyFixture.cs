@@ -1,7 +1,13 @@
+// Compiled into both xUnit adapters (Isolated.Net.Xunit for v2, Isolated.Net.Xunit.V3 for v3), each in
+// its own namespace: the same fixture and context types, written once.
+#if ISOLATED_NET_XUNIT_V3
+namespace Isolated.Net.Xunit.V3;
+#else
 namespace Isolated.Net.Xunit;
+#endif
 
 /// <summary>
-/// A class or collection fixture that owns one <see cref="Net.Topology"/>. Derive from it, describe the
+/// A class or collection fixture (on xUnit v3 also an assembly fixture) that owns one <see cref="Net.Topology"/>. Derive from it, describe the
 /// network in <see cref="Configure"/>, use it with <c>IClassFixture&lt;T&gt;</c> or
 /// <c>ICollectionFixture&lt;T&gt;</c> and take <c>T</c> in the test class's constructor; then
 /// <c>[NetFact(Host = "client")]</c> runs the body inside that host. The topology is built on first

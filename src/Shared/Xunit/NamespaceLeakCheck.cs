@@ -1,5 +1,7 @@
 using System.Globalization;
 
+// Internal to each xUnit adapter (v2 and v3), in the same namespace in both; the v3 adapter finds
+// TopologyFixture and NetTestContext through a global using.
 namespace Isolated.Net.Xunit.Sdk;
 
 // The stray-thread check after each test, attributed: tests of different classes run in parallel, so a

@@ -1,4 +1,10 @@
+// Compiled into both xUnit adapters (Isolated.Net.Xunit for v2, Isolated.Net.Xunit.V3 for v3), each in
+// its own namespace: the same fixture and context types, written once.
+#if ISOLATED_NET_XUNIT_V3
+namespace Isolated.Net.Xunit.V3;
+#else
 namespace Isolated.Net.Xunit;
+#endif
 
 /// <summary>
 /// What the running <see cref="NetFactAttribute"/> or <see cref="NetTheoryAttribute"/> test runs in.

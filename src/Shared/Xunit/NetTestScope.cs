@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Reflection;
+
+// Internal to each xUnit adapter (v2 and v3), in the same namespace in both; the v3 adapter finds
+// TopologyFixture and NetTestContext through a global using.
+namespace Isolated.Net.Xunit.Sdk;
+
+// One test's network from before its body starts until its result is known, whichever xunit runs it:
+// where it runs (NetTestTarget), the stray-thread accounting, NetTestContext, the optional capture, and
+// what a failure reports. Each adapter's runner only maps these steps onto its own hooks.
+internal sealed class NetTestScope : IAsyncDisposable
+{
+    private readonly NetTestTarget _target;
+    private readonly IDisposable _leakScope;
+    private PacketCapture? _capture;
+
+    private NetTestScope(NetTestTarget target)
+    {
+        _target = target;
+        _leakScope = NamespaceLeakCheck.Enter(target.Inodes);
+        NetTestContext.Set(target.Namespace, target.Host);
+    }
+
+    // Only reached when privileges are required (otherwise the test was skipped before).
+    public static string? PrivilegeFailure => NetworkPrivileges.MissingReason is { } missing
+        ? $"This test {missing}, and {NetworkPrivileges.RequireVariable}=1 makes that a failure instead of a skip."
+        : null;
+
+    public NetworkNamespace Namespace => _target.Namespace;
+
+    // Resolves the namespace (fresh, or the fixture's host) and makes it the current NetTestContext of the
+    // caller's async flow: call it from the runner's own async method, before the test class exists.
+    public static NetTestScope Open(string? host, object?[] constructorArguments, Type testClass, MethodInfo testMethod) =>
+        new(NetTestTarget.Resolve(host, constructorArguments, testClass, testMethod));
+
+    // Every interface of the test's namespace, from before the body starts until the test is done.
+    public void StartCapture() => _capture = _target.StartCapture();
+
+    public void ThrowIfStrayThreads() => NamespaceLeakCheck.ThrowIfStrayThreads(_target.Inodes);
+
+    // The network at the time of the failure; a capture is stopped and kept, its path named in the text.
+    public async Task<NetTestFailureReport> DescribeFailureAsync()
+    {
+        var description = _target.Describe();
+        var capture = _capture;
+        if (capture is null)
+        {
+            return new NetTestFailureReport(description, CapturePath: null);
+        }
+        _capture = null;
+        await capture.StopAsync();
+        description += string.Create(CultureInfo.InvariantCulture,
+            $"packet capture of {capture.Source}: {capture.Path} ({capture.PacketCount} packets{(capture.LimitReached ? ", size limit reached" : "")}){Environment.NewLine}");
+        return new NetTestFailureReport(description, capture.Path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_capture is not null)
+            {
+                await _capture.DiscardAsync();
+            }
+        }
+        finally
+        {
+            _target.Dispose();
+            _leakScope.Dispose();
+        }
+    }
+}
+
+// What a failing test reports: the description goes after the test's own output; the capture file stays.
+internal sealed record NetTestFailureReport(string Description, string? CapturePath)
+{
+    public string AppendTo(string output) =>
+        string.IsNullOrEmpty(output) || output.EndsWith('\n') ? output + Description : output + Environment.NewLine + Description;
+}
