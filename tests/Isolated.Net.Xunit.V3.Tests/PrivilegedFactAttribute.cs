@@ -25,7 +25,7 @@ public sealed class PrivilegedFactAttribute : FactAttribute
     }
 
     private static string? Reason(string? tools) =>
-        NetworkPrivileges.SkipReason ?? ExternalTools.SkipReason(ExternalTools.OracleTools + " " + tools);
+        ExternalTools.PrivilegedSkipReason(tools);
 }
 
 public sealed class ToolFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
