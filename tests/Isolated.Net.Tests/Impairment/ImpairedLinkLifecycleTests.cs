@@ -15,7 +15,7 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
     public async Task Dispose_stops_the_forwarder_and_leaves_no_thread_or_fd()
     {
         await RoundTripOnceAsync(); // lazily created runtime state is not a leak
-        int tapFdsBefore = TapFds();
+        var tapFdsBefore = TapFds();
         int fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
 
         var net = Build();
@@ -27,7 +27,8 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         var threads = link.ThreadIds;
         Assert.Equal(2, threads.Count);
         Assert.All(threads, tid => Assert.True(Directory.Exists($"/proc/self/task/{tid}")));
-        Assert.Equal(tapFdsBefore + 2, TapFds());
+        var tapFdsOfLink = TapFds().Except(tapFdsBefore).ToList();
+        Assert.Equal(2, tapFdsOfLink.Count); // one per end
 
         net.Dispose();
 
@@ -35,11 +36,12 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         // thread may stay listed in /proc/self/task for a moment.
         Assert.False(link.IsRunning);
         Assert.Null(link.Failure);
-        Assert.Equal(tapFdsBefore, TapFds());
+        Assert.Empty(TapFds().Intersect(tapFdsOfLink));
         SpinWait.SpinUntil(() => threads.All(tid => !Directory.Exists($"/proc/self/task/{tid}")), TimeSpan.FromSeconds(15));
         Assert.All(threads, tid => Assert.False(Directory.Exists($"/proc/self/task/{tid}"), $"forwarder thread {tid} still exists"));
         SpinWait.SpinUntil(() => Directory.GetFiles("/proc/self/fd").Length <= fdsBefore, TimeSpan.FromSeconds(15));
-        Assert.Equal(fdsBefore, Directory.GetFiles("/proc/self/fd").Length);
+        // Other fds may close meanwhile (finalizers of earlier tests' objects); none may have been added.
+        Assert.True(Directory.GetFiles("/proc/self/fd").Length <= fdsBefore, $"fds grew from {fdsBefore}");
         Assert.Empty(NamespaceLeakDetector.FindStrayThreads());
     }
 
@@ -94,8 +96,9 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         }
     }
 
-    private static int TapFds() =>
-        Directory.GetFiles("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget == Isolated.Net.Interop.Interop.TunDevicePath);
+    // The fds of this process open on /dev/net/tun.
+    private static List<string> TapFds() =>
+        [.. Directory.GetFiles("/proc/self/fd").Where(fd => new FileInfo(fd).LinkTarget == Isolated.Net.Interop.Interop.TunDevicePath)];
 
     // utime + stime (fields 14 and 15 of /proc/self/task/TID/stat), in clock ticks.
     private static long CpuTicks(IEnumerable<int> threads) => threads.Sum(tid =>
