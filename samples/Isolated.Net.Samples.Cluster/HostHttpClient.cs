@@ -1,3 +1,4 @@
+using Isolated.Net;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
@@ -9,7 +10,7 @@ internal sealed class HostHttpClient : IDisposable
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<string, int> _connects = new(StringComparer.Ordinal);
 
-    public HostHttpClient(Isolated.Net.Host host)
+    public HostHttpClient(NetHost host)
     {
         Host = host;
         var handler = host.CreateHttpMessageHandler(); // connects inside the host, resolves host names
@@ -22,7 +23,7 @@ internal sealed class HostHttpClient : IDisposable
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public Isolated.Net.Host Host { get; }
+    public NetHost Host { get; }
 
     public int ConnectionsOpenedTo(string target) => _connects.GetValueOrDefault(target.Trim('[', ']'));
 

@@ -1,3 +1,4 @@
+using Isolated.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 // One node of the cluster: a minimal API on Kestrel whose listen socket lives inside the node's host,
@@ -13,7 +14,7 @@ internal sealed class KeyValueNode : IAsyncDisposable
 
     private KeyValueNode(WebApplication app) => _app = app;
 
-    public static async Task<KeyValueNode> StartAsync(Isolated.Net.Host host, CancellationToken cancellationToken)
+    public static async Task<KeyValueNode> StartAsync(NetHost host, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Error);

@@ -42,12 +42,12 @@ return Environment.ExitCode;
 static IPAddress? Unmapped(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
 
 // Calls the server from inside host 'client' once the application (and so Kestrel) has started, then
-// stops the application with exit code 0 when the reply names both hosts' addresses. Isolated.Net.Host
-// is spelled out because Microsoft.Extensions.Hosting, an implicit using of web projects, has a Host too.
+// stops the application with exit code 0 when the reply names both hosts' addresses. NetHost sits beside
+// Microsoft.Extensions.Hosting (an implicit using of web projects, with its own Host) without qualification.
 internal sealed partial class ClientWorker(
     IHttpClientFactory httpClients,
-    [FromKeyedServices("client")] Isolated.Net.Host client,
-    [FromKeyedServices("server")] Isolated.Net.Host server,
+    [FromKeyedServices("client")] NetHost client,
+    [FromKeyedServices("server")] NetHost server,
     IHostApplicationLifetime lifetime,
     ILogger<ClientWorker> logger) : BackgroundService
 {

@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace Isolated.Net.Analyzers;
 
 /// <summary>
-/// ISONET002–005: inside a namespace body (a Run/RunAsync lambda of NetworkNamespace or Host, or a
+/// ISONET002–005: inside a namespace body (a Run/RunAsync lambda of NetworkNamespace or NetHost, or a
 /// [NetFact]/[NetTheory]/[NetworkIsolated] test), code that README's thread rule says leaves the namespace.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Isolated.Net.Analyzers;
 
-// Where a piece of code runs: inside a lambda given to NetworkNamespace/Host Run or RunAsync, or in the
+// Where a piece of code runs: inside a lambda given to NetworkNamespace/NetHost Run or RunAsync, or in the
 // body of a test the adapters run on a namespace thread. Attributes are matched by full name, so the
 // analyzer needs no reference to the adapters.
 internal sealed class NamespaceScope
@@ -33,7 +33,7 @@ internal sealed class NamespaceScope
         return null;
     }
 
-    // The receiver of `receiver.Run(lambda)` / `RunAsync(lambda)` on NetworkNamespace or Host.
+    // The receiver of `receiver.Run(lambda)` / `RunAsync(lambda)` on NetworkNamespace or NetHost.
     private static ExpressionSyntax? RunReceiver(AnonymousFunctionExpressionSyntax lambda, SemanticModel model, System.Threading.CancellationToken cancellationToken)
     {
         if (lambda.Parent is not ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax invocation } }
@@ -48,7 +48,7 @@ internal sealed class NamespaceScope
     }
 
     public static bool IsNamespaceOwner(ITypeSymbol? type) =>
-        type is not null && FullName(type) is "Isolated.Net.NetworkNamespace" or "Isolated.Net.Host";
+        type is not null && FullName(type) is "Isolated.Net.NetworkNamespace" or "Isolated.Net.NetHost";
 
     private static NamespaceScope? FromTestMethod(IMethodSymbol method, Compilation compilation)
     {

@@ -34,7 +34,7 @@ internal sealed class IsolatedNetwork : IAsyncDisposable, IDisposable
         }
     }
 
-    public Host GetHost(object? key) => key is string name
+    public NetHost GetHost(object? key) => key is string name
         ? Topology[name]
         : throw new InvalidOperationException($"Isolated.Net hosts are registered under their names (string keys); the key {key ?? "null"} ({key?.GetType().Name ?? "null"}) is not a host name.");
 

@@ -6,7 +6,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Registers an Isolated.Net topology with a service collection: the <see cref="Topology"/> as a
-/// singleton built on first resolution, each host as a keyed <see cref="Host"/> under its name, and a
+/// singleton built on first resolution, each host as a keyed <see cref="NetHost"/> under its name, and a
 /// named <see cref="HttpClient"/> per host whose connections start inside that host.
 /// </summary>
 /// <remarks>
@@ -14,18 +14,18 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <b>Build on first resolve.</b> Dependency injection has no async factories, and
 /// <see cref="TopologyBuilder.Build()"/> is synchronous netlink work (milliseconds per host), so the
 /// topology is built the first time anything that needs it is resolved — the <see cref="Topology"/>, a
-/// keyed <see cref="Host"/>, or a host's named HttpClient — with no sync-over-async. A build failure
+/// keyed <see cref="NetHost"/>, or a host's named HttpClient — with no sync-over-async. A build failure
 /// (validation, privileges) is thrown from that resolution and again from every later one. To fail fast,
 /// resolve <see cref="Topology"/> right after building the provider (or at host start-up).
 /// </para>
 /// <para>
 /// <b>Hosts.</b> <c>[FromKeyedServices("server")] Host server</c> or
-/// <c>provider.GetRequiredKeyedService&lt;Host&gt;("server")</c>; an unknown name throws
+/// <c>provider.GetRequiredKeyedService&lt;NetHost&gt;("server")</c>; an unknown name throws
 /// <see cref="KeyNotFoundException"/> listing the hosts there are.
 /// </para>
 /// <para>
 /// <b>HttpClients.</b> <c>factory.CreateClient("client")</c> returns a client whose primary handler is
-/// <see cref="Host.CreateHttpMessageHandler"/> of host "client": connections are opened inside that
+/// <see cref="NetHost.CreateHttpMessageHandler"/> of host "client": connections are opened inside that
 /// host, and topology host names resolve (<c>http://server:8080/</c>). The client name is the
 /// <em>source</em> host. Other client names are left alone, but creating one also builds the topology,
 /// because the names are only known once it is built.

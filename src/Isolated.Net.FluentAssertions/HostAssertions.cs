@@ -7,14 +7,14 @@ using FluentAssertions.Primitives;
 namespace Isolated.Net.FluentAssertions;
 
 /// <summary>
-/// Assertions on a <see cref="Host"/>, checked against the kernel: reachability by a real exchange
+/// Assertions on a <see cref="NetHost"/>, checked against the kernel: reachability by a real exchange
 /// from inside the host's namespace, addresses by an rtnetlink dump of it. Made by <c>host.Should()</c>.
 /// </summary>
-public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertions>
+public sealed class HostAssertions : ReferenceTypeAssertions<NetHost, HostAssertions>
 {
     /// <summary>Wraps <paramref name="subject"/>; use <c>host.Should()</c>.</summary>
     /// <param name="subject">The host under test.</param>
-    public HostAssertions(Host subject)
+    public HostAssertions(NetHost subject)
         : base(subject)
     {
     }
@@ -27,7 +27,7 @@ public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertion
     /// <param name="port">The target port, 1–65535.</param>
     /// <param name="because">A phrase explaining why the assertion is needed.</param>
     /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
-    public AndConstraint<HostAssertions> Reach(Host target, int port, string because = "", params object[] becauseArgs) =>
+    public AndConstraint<HostAssertions> Reach(NetHost target, int port, string because = "", params object[] becauseArgs) =>
         Reach(target, port, NetworkProbe.Tcp, because, becauseArgs);
 
     /// <summary>
@@ -41,7 +41,7 @@ public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertion
     /// <param name="probe">Protocol, address family and timeout.</param>
     /// <param name="because">A phrase explaining why the assertion is needed.</param>
     /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
-    public AndConstraint<HostAssertions> Reach(Host target, int port, NetworkProbe probe, string because = "", params object[] becauseArgs) =>
+    public AndConstraint<HostAssertions> Reach(NetHost target, int port, NetworkProbe probe, string because = "", params object[] becauseArgs) =>
         ReachAsync(target, port, probe, because, becauseArgs).GetAwaiter().GetResult();
 
     /// <summary>Asserts that a TCP handshake from this host to <paramref name="target"/>:<paramref name="port"/> does not complete within the default timeout.</summary>
@@ -49,7 +49,7 @@ public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertion
     /// <param name="port">The target port, 1–65535.</param>
     /// <param name="because">A phrase explaining why the assertion is needed.</param>
     /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
-    public AndConstraint<HostAssertions> NotReach(Host target, int port, string because = "", params object[] becauseArgs) =>
+    public AndConstraint<HostAssertions> NotReach(NetHost target, int port, string because = "", params object[] becauseArgs) =>
         NotReach(target, port, NetworkProbe.Tcp, because, becauseArgs);
 
     /// <summary>
@@ -62,25 +62,25 @@ public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertion
     /// <param name="probe">Protocol, address family and timeout.</param>
     /// <param name="because">A phrase explaining why the assertion is needed.</param>
     /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
-    public AndConstraint<HostAssertions> NotReach(Host target, int port, NetworkProbe probe, string because = "", params object[] becauseArgs) =>
+    public AndConstraint<HostAssertions> NotReach(NetHost target, int port, NetworkProbe probe, string because = "", params object[] becauseArgs) =>
         NotReachAsync(target, port, probe, because, becauseArgs).GetAwaiter().GetResult();
 
-    /// <summary>The awaitable form of <see cref="Reach(Host, int, NetworkProbe, string, object[])"/>: no thread blocks while the probe waits.</summary>
+    /// <summary>The awaitable form of <see cref="Reach(NetHost, int, NetworkProbe, string, object[])"/>: no thread blocks while the probe waits.</summary>
     /// <param name="target">A host of the same topology.</param>
     /// <param name="port">The target port, 1–65535.</param>
     /// <param name="probe">Protocol, address family and timeout; null for <see cref="NetworkProbe.Tcp"/>.</param>
     /// <param name="because">A phrase explaining why the assertion is needed.</param>
     /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
-    public Task<AndConstraint<HostAssertions>> ReachAsync(Host target, int port, NetworkProbe? probe = null, string because = "", params object[] becauseArgs) =>
+    public Task<AndConstraint<HostAssertions>> ReachAsync(NetHost target, int port, NetworkProbe? probe = null, string because = "", params object[] becauseArgs) =>
         AssertReachAsync(expectReach: true, target, port, probe ?? NetworkProbe.Tcp, because, becauseArgs);
 
-    /// <summary>The awaitable form of <see cref="NotReach(Host, int, NetworkProbe, string, object[])"/>.</summary>
+    /// <summary>The awaitable form of <see cref="NotReach(NetHost, int, NetworkProbe, string, object[])"/>.</summary>
     /// <param name="target">A host of the same topology.</param>
     /// <param name="port">The target port, 1–65535.</param>
     /// <param name="probe">Protocol, address family and timeout; null for <see cref="NetworkProbe.Tcp"/>.</param>
     /// <param name="because">A phrase explaining why the assertion is needed.</param>
     /// <param name="becauseArgs">Values formatted into <paramref name="because"/>.</param>
-    public Task<AndConstraint<HostAssertions>> NotReachAsync(Host target, int port, NetworkProbe? probe = null, string because = "", params object[] becauseArgs) =>
+    public Task<AndConstraint<HostAssertions>> NotReachAsync(NetHost target, int port, NetworkProbe? probe = null, string because = "", params object[] becauseArgs) =>
         AssertReachAsync(expectReach: false, target, port, probe ?? NetworkProbe.Tcp, because, becauseArgs);
 
     /// <summary>
@@ -122,7 +122,7 @@ public sealed class HostAssertions : ReferenceTypeAssertions<Host, HostAssertion
         return AssertAddress(expectPresent: false, address.ToString(), because, becauseArgs);
     }
 
-    private async Task<AndConstraint<HostAssertions>> AssertReachAsync(bool expectReach, Host target, int port, NetworkProbe probe, string because, object[] becauseArgs)
+    private async Task<AndConstraint<HostAssertions>> AssertReachAsync(bool expectReach, NetHost target, int port, NetworkProbe probe, string because, object[] becauseArgs)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(probe);

@@ -13,7 +13,7 @@ public static class IsolatedNetAssertionExtensions
     /// <summary>Starts assertions on a host: <c>Reach</c>, <c>NotReach</c>, <c>HaveAddress</c>.</summary>
     /// <param name="host">The host under test.</param>
     [Pure]
-    public static HostAssertions Should(this Host host) => new(host);
+    public static HostAssertions Should(this NetHost host) => new(host);
 
     /// <summary>Starts assertions on a point-to-point link: <c>BeUp</c>, <c>BeDown</c>.</summary>
     /// <param name="link">The link under test.</param>

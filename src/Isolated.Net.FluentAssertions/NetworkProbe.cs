@@ -13,7 +13,7 @@ public enum ProbeProtocol
 }
 
 /// <summary>
-/// How <see cref="HostAssertions.Reach(Host, int, NetworkProbe, string, object[])"/> probes: the protocol,
+/// How <see cref="HostAssertions.Reach(NetHost, int, NetworkProbe, string, object[])"/> probes: the protocol,
 /// the address family of the target address, and how long to wait for an answer. Immutable; derive
 /// variants with <c>with</c>, e.g. <c>NetworkProbe.Udp with { Timeout = TimeSpan.FromMilliseconds(300) }</c>.
 /// </summary>
@@ -30,7 +30,7 @@ public sealed record NetworkProbe
     /// <summary>
     /// A TCP probe: a connect from inside the source host to the target's address and port. It reaches
     /// when the handshake completes (something listens there: your server, or a socket from
-    /// <see cref="Host.Listen"/>); the connection is closed at once without sending data.
+    /// <see cref="NetHost.Listen"/>); the connection is closed at once without sending data.
     /// </summary>
     public static NetworkProbe Tcp { get; } = new(ProbeProtocol.Tcp);
 

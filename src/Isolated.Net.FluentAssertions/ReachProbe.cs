@@ -6,15 +6,15 @@ using System.Security.Cryptography;
 namespace Isolated.Net.FluentAssertions;
 
 // The real exchanges behind Reach/NotReach. Every socket is made inside a host's namespace
-// (Host.CreateSocket), so the kernel of that namespace routes, resolves neighbours and answers.
+// (NetHost.CreateSocket), so the kernel of that namespace routes, resolves neighbours and answers.
 internal static class ReachProbe
 {
     private static readonly TimeSpan UdpResendInterval = TimeSpan.FromMilliseconds(100);
 
     // Without a family, the target is reached as programs reach it by name: its addresses in the
-    // topology's order (Topology.AddressPreference); TCP falls back to the other family (Host.ConnectTcpAsync),
+    // topology's order (Topology.AddressPreference); TCP falls back to the other family (NetHost.ConnectTcpAsync),
     // failures and UDP name the preferred address.
-    public static Task<ProbeOutcome> RunAsync(Host source, Host target, int port, NetworkProbe probe)
+    public static Task<ProbeOutcome> RunAsync(NetHost source, NetHost target, int port, NetworkProbe probe)
     {
         var family = probe.AddressFamily;
         var targetAddress = family == AddressFamily.Unspecified
@@ -27,7 +27,7 @@ internal static class ReachProbe
             : UdpAsync(source, target, endpoint, sourceAddress, probe.Timeout);
     }
 
-    private static async Task<ProbeOutcome> TcpAsync(Host source, string targetName, IPEndPoint endpoint, IPAddress? sourceAddress, TimeSpan timeout)
+    private static async Task<ProbeOutcome> TcpAsync(NetHost source, string targetName, IPEndPoint endpoint, IPAddress? sourceAddress, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         var started = Stopwatch.GetTimestamp();
@@ -48,7 +48,7 @@ internal static class ReachProbe
         }
     }
 
-    private static async Task<ProbeOutcome> UdpAsync(Host source, Host target, IPEndPoint endpoint, IPAddress? sourceAddress, TimeSpan timeout)
+    private static async Task<ProbeOutcome> UdpAsync(NetHost source, NetHost target, IPEndPoint endpoint, IPAddress? sourceAddress, TimeSpan timeout)
     {
         using var receiver = target.CreateSocket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try

@@ -37,7 +37,7 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
     {
         PrivilegeGate.ThrowIfMissing();
         Topology? topology = null;
-        Host? host = null;
+        NetHost? host = null;
         NetworkNamespace ns;
         if (_attribute.Host is { } hostName)
         {

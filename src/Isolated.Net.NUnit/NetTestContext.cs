@@ -16,11 +16,11 @@ public static class NetTestContext
     public static NetworkNamespace? Namespace => s_current.Value?.Namespace;
 
     /// <summary>The topology host the body runs in; null for a fresh namespace or outside such a test.</summary>
-    public static Host? Host => s_current.Value?.Host;
+    public static NetHost? Host => s_current.Value?.Host;
 
-    internal static void Set(NetworkNamespace ns, Host? host) => s_current.Value = new Target(ns, host);
+    internal static void Set(NetworkNamespace ns, NetHost? host) => s_current.Value = new Target(ns, host);
 
     internal static void Clear() => s_current.Value = null;
 
-    private sealed record Target(NetworkNamespace Namespace, Host? Host);
+    private sealed record Target(NetworkNamespace Namespace, NetHost? Host);
 }

@@ -25,7 +25,7 @@ public abstract class TopologyFixture
 
     /// <summary>The host named <paramref name="host"/> of <see cref="Topology"/>.</summary>
     /// <param name="host">A host or router name.</param>
-    public Host this[string host] => Topology[host];
+    public NetHost this[string host] => Topology[host];
 
     /// <summary>Builds the topology <see cref="Configure"/> describes. NUnit calls it once, before the tests.</summary>
     [OneTimeSetUp]

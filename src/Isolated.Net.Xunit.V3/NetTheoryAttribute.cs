@@ -7,7 +7,7 @@ namespace Isolated.Net.Xunit.V3;
 
 /// <summary>
 /// The theory counterpart of <see cref="NetFactAttribute"/>: every data row runs inside a network
-/// namespace (a fresh one per row, or the topology host named by <see cref="Host"/>). Rows of
+/// namespace (a fresh one per row, or the topology host named by <see cref="NetHost"/>). Rows of
 /// serializable data are listed and filterable one by one.
 /// </summary>
 [XunitTestCaseDiscoverer(typeof(NetTheoryDiscoverer))]

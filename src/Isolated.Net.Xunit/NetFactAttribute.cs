@@ -5,8 +5,8 @@ namespace Isolated.Net.Xunit;
 
 /// <summary>
 /// A fact whose body runs inside a network namespace, on that namespace's dedicated thread (awaits
-/// included). Without <see cref="Host"/> every run gets a fresh private namespace with loopback up,
-/// disposed after the test; with <see cref="Host"/> it runs in that host of the topology a
+/// included). Without <see cref="NetHost"/> every run gets a fresh private namespace with loopback up,
+/// disposed after the test; with <see cref="NetHost"/> it runs in that host of the topology a
 /// <see cref="TopologyFixture"/> (class or collection fixture, taken by the constructor) provides.
 /// Without CAP_NET_ADMIN + CAP_SYS_ADMIN the test is skipped with <see cref="NetworkPrivileges.Requirement"/>
 /// as the reason; with <c>ISOLATED_NET_REQUIRE_PRIVILEGES=1</c> it fails instead.

@@ -10,7 +10,7 @@ public sealed class NamespaceEscapeTests
         Verify.VerifyAsync("""
             class C
             {
-                async Task M(NetworkNamespace ns, Host host)
+                async Task M(NetworkNamespace ns, NetHost host)
                 {
                     ns.Run(() =>
                     {
@@ -203,7 +203,7 @@ public sealed class NamespaceEscapeTests
         Verify.VerifyAsync("""
             class C
             {
-                async Task M(NetworkNamespace ns, Host host)
+                async Task M(NetworkNamespace ns, NetHost host)
                 {
                     using var outside = new HttpClient();
                     await ns.RunAsync(async () =>
@@ -225,7 +225,7 @@ public sealed class NamespaceEscapeTests
         Verify.VerifyAsync("""
             class C
             {
-                Task M(Host host) => host.RunAsync(async () =>
+                Task M(NetHost host) => host.RunAsync(async () =>
                 {
                     var a = await {|ISONET005:Dns.GetHostAddressesAsync("server")|};
                     var e = await {|ISONET005:Dns.GetHostEntryAsync("server")|};

@@ -22,9 +22,9 @@ public sealed class ServiceCollectionTests
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         var topology = provider.GetRequiredService<Topology>();
-        Assert.Same(topology["server"], provider.GetRequiredKeyedService<Host>("server"));
-        Assert.Same(topology["client"], provider.GetRequiredKeyedService<Host>("client"));
-        Assert.Same(provider.GetRequiredKeyedService<Host>("server"), provider.GetRequiredKeyedService<Host>("server"));
+        Assert.Same(topology["server"], provider.GetRequiredKeyedService<NetHost>("server"));
+        Assert.Same(topology["client"], provider.GetRequiredKeyedService<NetHost>("client"));
+        Assert.Same(provider.GetRequiredKeyedService<NetHost>("server"), provider.GetRequiredKeyedService<NetHost>("server"));
         Assert.Same(topology["server"], provider.GetRequiredService<ServerConsumer>().Server);
         Assert.Equal(IPAddress.Parse("10.0.1.1"), provider.GetRequiredService<ServerConsumer>().Server.PrimaryIPv4);
     }
@@ -34,9 +34,9 @@ public sealed class ServiceCollectionTests
     {
         await using var provider = new ServiceCollection().AddIsolatedNetwork(Lan).BuildServiceProvider();
 
-        var unknown = Assert.Throws<KeyNotFoundException>(() => provider.GetRequiredKeyedService<Host>("database"));
+        var unknown = Assert.Throws<KeyNotFoundException>(() => provider.GetRequiredKeyedService<NetHost>("database"));
         Assert.Equal("The topology has no host 'database'; it has 'server', 'client'.", unknown.Message);
-        var notAName = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredKeyedService<Host>(42));
+        var notAName = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredKeyedService<NetHost>(42));
         Assert.Contains("registered under their names (string keys)", notAName.Message, StringComparison.Ordinal);
     }
 
@@ -53,7 +53,7 @@ public sealed class ServiceCollectionTests
             Assert.DoesNotContain(logs.Entries, e => e.Category == "Isolated.Net.Topology");
 
             var hosts = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
-                provider.GetRequiredKeyedService<Host>(i % 2 == 0 ? "server" : "client"))));
+                provider.GetRequiredKeyedService<NetHost>(i % 2 == 0 ? "server" : "client"))));
 
             Assert.Same(provider.GetRequiredService<Topology>(), hosts[0].Topology);
             Assert.All(hosts, h => Assert.Same(hosts[0].Topology, h.Topology));
@@ -80,7 +80,7 @@ public sealed class ServiceCollectionTests
             .BuildServiceProvider();
 
         var first = Assert.Throws<TopologyValidationException>(() => provider.GetRequiredService<Topology>());
-        var second = Assert.Throws<TopologyValidationException>(() => provider.GetRequiredKeyedService<Host>("server"));
+        var second = Assert.Throws<TopologyValidationException>(() => provider.GetRequiredKeyedService<NetHost>("server"));
 
         Assert.Same(first, second);
         Assert.Contains("nowhere", first.Message, StringComparison.Ordinal);
@@ -115,14 +115,14 @@ public sealed class ServiceCollectionTests
             });
         await using var provider = services.BuildServiceProvider();
 
-        Assert.Equal(IPAddress.Parse("10.0.1.2"), provider.GetRequiredKeyedService<Host>("db").PrimaryIPv4);
+        Assert.Equal(IPAddress.Parse("10.0.1.2"), provider.GetRequiredKeyedService<NetHost>("db").PrimaryIPv4);
     }
 
     [PrivilegedFact]
     public async Task A_named_HttpClient_connects_from_inside_its_host_and_resolves_host_names()
     {
         await using var provider = new ServiceCollection().AddIsolatedNetwork(Lan).BuildServiceProvider();
-        await using var server = new TinyHttpServer(provider.GetRequiredKeyedService<Host>("server"), 8080);
+        await using var server = new TinyHttpServer(provider.GetRequiredKeyedService<NetHost>("server"), 8080);
         var factory = provider.GetRequiredService<IHttpClientFactory>();
 
         var fromClient = await factory.CreateClient("client").GetStringAsync(new Uri("http://server:8080/"));
@@ -210,8 +210,8 @@ public sealed class ServiceCollectionTests
 
     private sealed record HostNames(string First, string Second);
 
-    private sealed class ServerConsumer([FromKeyedServices("server")] Host server)
+    private sealed class ServerConsumer([FromKeyedServices("server")] NetHost server)
     {
-        public Host Server { get; } = server;
+        public NetHost Server { get; } = server;
     }
 }

@@ -13,7 +13,7 @@ internal sealed class TinyHttpServer : IAsyncDisposable
     private readonly TaskCompletionSource _clientClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _accepting;
 
-    public TinyHttpServer(Host host, int port)
+    public TinyHttpServer(NetHost host, int port)
     {
         _listener = host.Listen(new IPEndPoint(IPAddress.IPv6Any, port));
         _accepting = AcceptAsync();

@@ -108,6 +108,6 @@ public sealed class AddressAndLinkTests
     public void Null_subjects_fail_with_a_message()
     {
         Assert.Equal("Expected a link, but found <null>.", Assert.Throws<XunitException>(() => ((Link)null!).Should().BeUp()).Message);
-        Assert.Equal("Expected a host, but found <null>.", Assert.Throws<XunitException>(() => ((Host)null!).Should().HaveAddress("10.0.0.1")).Message);
+        Assert.Equal("Expected a host, but found <null>.", Assert.Throws<XunitException>(() => ((NetHost)null!).Should().HaveAddress("10.0.0.1")).Message);
     }
 }

@@ -25,7 +25,7 @@ internal static class Networks
         .Build();
 
     // Runs `ip ARGS` inside the host's namespace and fails the test if it fails.
-    public static void Ip(Host host, params string[] args)
+    public static void Ip(NetHost host, params string[] args)
     {
         var (code, _, stderr) = Oracle.Exec("nsenter", ["--net=" + host.Namespace.ProcPath, "ip", .. args]);
         if (code != 0)

@@ -5,7 +5,7 @@ using System.Text;
 namespace Isolated.Net;
 
 // The per-namespace part of failure output, read live from the kernel: links with their addresses,
-// main-table routes, neighbours, then TCP/UDP sockets. NetworkNamespace.Describe and Host.Describe
+// main-table routes, neighbours, then TCP/UDP sockets. NetworkNamespace.Describe and NetHost.Describe
 // (through TopologyDescription) both print it, so a fresh namespace and a topology host read alike.
 internal static class NamespaceDump
 {

@@ -11,7 +11,7 @@ namespace Isolated.Net;
 /// <summary>
 /// A running packet capture: an AF_PACKET socket inside a namespace whose frames a background thread
 /// writes to a classic pcap file (readable by Wireshark, <c>tshark -r</c> and <c>tcpdump -r</c>).
-/// Start one with <see cref="NetworkNamespace.StartCapture"/>, <see cref="Host.StartCapture"/>,
+/// Start one with <see cref="NetworkNamespace.StartCapture"/>, <see cref="NetHost.StartCapture"/>,
 /// <see cref="HostInterface.StartCapture"/> or <see cref="Link.StartCapture"/>; dispose it (or call
 /// <see cref="StopAsync"/>) to finish the file, or <see cref="DiscardAsync"/> to delete it.
 /// </summary>

@@ -5,23 +5,23 @@ namespace Isolated.Net.Faults;
 // One veth end whose qdiscs and filters fault injection manages: a host's interface, or the hub side
 // of a switch port (Host null). Holds what is applied to it, so changes are made as differences and
 // clearing returns it to what the topology built.
-internal sealed class FaultDevice(NetworkNamespace ns, int index, string description, Host? host)
+internal sealed class FaultDevice(NetworkNamespace ns, int index, string description, NetHost? host)
 {
     public NetworkNamespace Namespace { get; } = ns;
 
     public int Index { get; } = index;
 
     /// <summary>Host whose cut map this device's filter consults; null for a hub port.</summary>
-    public Host? Host { get; } = host;
+    public NetHost? Host { get; } = host;
 
     /// <summary>The impairment of the direction that leaves through this device (its bandwidth and netem live here).</summary>
-    public Impairment Leaving { get; set; } = Impairment.None;
+    public KernelImpairment Leaving { get; set; } = KernelImpairment.None;
 
     /// <summary>The impairment of the direction that arrives at this device (its loss lives here).</summary>
-    public Impairment Arriving { get; set; } = Impairment.None;
+    public KernelImpairment Arriving { get; set; } = KernelImpairment.None;
 
     /// <summary>The qdisc part of <see cref="Leaving"/> now installed, or null for the kernel's default.</summary>
-    public Impairment? InstalledQdisc { get; set; }
+    public KernelImpairment? InstalledQdisc { get; set; }
 
     public bool FilterAttached { get; set; }
 

@@ -29,11 +29,11 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
     private readonly HashSet<(string, string)> _cuts = [];
     private readonly Dictionary<HostInterface, FaultDevice> _hostDevices = [];
     private readonly Dictionary<HostInterface, FaultDevice> _hubPorts = [];
-    private readonly Dictionary<Host, CutMap> _cutMaps = [];
+    private readonly Dictionary<NetHost, CutMap> _cutMaps = [];
     private readonly Dictionary<HostInterface, DownSnapshot> _down = [];
 
     /// <summary>Adds cuts between every pair of hosts given, then updates every host's filters.</summary>
-    public void Cut(IReadOnlyCollection<(Host First, Host Second)> pairs)
+    public void Cut(IReadOnlyCollection<(NetHost First, NetHost Second)> pairs)
     {
         RequireFeature(KernelFeatures.BpfClassifier);
         lock (_lock)
@@ -59,7 +59,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
         }
     }
 
-    public bool IsCut(Host first, Host second)
+    public bool IsCut(NetHost first, NetHost second)
     {
         lock (_lock)
         {
@@ -68,7 +68,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
     }
 
     /// <summary>Impairs the traffic leaving (outbound) or arriving at (inbound) a host interface.</summary>
-    public void Impair(HostInterface hostInterface, bool outbound, Impairment impairment)
+    public void Impair(HostInterface hostInterface, bool outbound, KernelImpairment impairment)
     {
         ArgumentNullException.ThrowIfNull(impairment);
         impairment.Validate();
@@ -105,13 +105,13 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
         }
     }
 
-    public Impairment GetImpairment(HostInterface hostInterface, bool outbound)
+    public KernelImpairment GetImpairment(HostInterface hostInterface, bool outbound)
     {
         lock (_lock)
         {
             return _hostDevices.TryGetValue(hostInterface, out var device)
                 ? (outbound ? device.Leaving : device.Arriving)
-                : Impairment.None;
+                : KernelImpairment.None;
         }
     }
 
@@ -219,7 +219,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
                 {
                     if (!GetImpairment(hostInterface, outbound).IsNone)
                     {
-                        Impair(hostInterface, outbound, Impairment.None);
+                        Impair(hostInterface, outbound, KernelImpairment.None);
                     }
                 }
             }
@@ -289,9 +289,9 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
         }
     }
 
-    private bool HasCuts(Host host) => _cuts.Any(c => c.Item1 == host.Name || c.Item2 == host.Name);
+    private bool HasCuts(NetHost host) => _cuts.Any(c => c.Item1 == host.Name || c.Item2 == host.Name);
 
-    private HashSet<IPAddress> CutSources(Host host)
+    private HashSet<IPAddress> CutSources(NetHost host)
     {
         var sources = new HashSet<IPAddress>();
         foreach (var (first, second) in _cuts)
@@ -421,7 +421,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
     }
 
     // Equivalent to: bpftool map update/delete id CUTMAP key ADDRESS, for the difference
-    private void UpdateCutMap(Host host)
+    private void UpdateCutMap(NetHost host)
     {
         var cutMap = CutMapOf(host);
         var wanted = CutSources(host);
@@ -468,7 +468,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
         {
             wanted = wanted with { Seed = 0 };
         }
-        Impairment? target = wanted.IsNone ? null : wanted;
+        KernelImpairment? target = wanted.IsNone ? null : wanted;
         if (Equals(target, device.InstalledQdisc))
         {
             return;
@@ -534,7 +534,7 @@ internal sealed class TopologyFaults(Topology topology, ILogger? logger)
     private int MtuOf(FaultDevice device) =>
         _hostDevices.Concat(_hubPorts).First(p => ReferenceEquals(p.Value, device)).Key.Mtu;
 
-    private CutMap CutMapOf(Host host)
+    private CutMap CutMapOf(NetHost host)
     {
         if (!_cutMaps.TryGetValue(host, out var cutMap))
         {

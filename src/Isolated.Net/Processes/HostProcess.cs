@@ -8,7 +8,7 @@ using Tmds.Linux;
 namespace Isolated.Net;
 
 /// <summary>
-/// A program running inside a <see cref="Host"/>: its output line by line, readiness waits, exit code,
+/// A program running inside a <see cref="NetHost"/>: its output line by line, readiness waits, exit code,
 /// and a stop that escalates from SIGTERM to SIGKILL. Disposing it (or the topology) stops it.
 /// </summary>
 public sealed class HostProcess : IAsyncDisposable, IDisposable
@@ -25,7 +25,7 @@ public sealed class HostProcess : IAsyncDisposable, IDisposable
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    internal HostProcess(Host host, Process process, HostProcessOptions options, int journalId, Action<HostProcess> forget)
+    internal HostProcess(NetHost host, Process process, HostProcessOptions options, int journalId, Action<HostProcess> forget)
     {
         _journalId = journalId;
         Host = host;
@@ -43,7 +43,7 @@ public sealed class HostProcess : IAsyncDisposable, IDisposable
     }
 
     /// <summary>The host the process runs in.</summary>
-    public Host Host { get; }
+    public NetHost Host { get; }
 
     /// <summary>The process id (in the machine's pid namespace).</summary>
     public int Id { get; }

@@ -1,6 +1,6 @@
 namespace Isolated.Net;
 
-/// <summary>How <see cref="Host.StartProcess(HostProcessOptions)"/> starts a program inside a host.</summary>
+/// <summary>How <see cref="NetHost.StartProcess(HostProcessOptions)"/> starts a program inside a host.</summary>
 public sealed class HostProcessOptions
 {
     /// <summary>Creates options for <paramref name="fileName"/>.</summary>
@@ -39,7 +39,7 @@ public readonly record struct ProcessOutputLine(bool IsError, string Text)
     public override string ToString() => (IsError ? "err: " : "out: ") + Text;
 }
 
-/// <summary>The outcome of <see cref="Host.ExecAsync(string, string[])"/>.</summary>
+/// <summary>The outcome of <see cref="NetHost.ExecAsync(string, string[])"/>.</summary>
 /// <param name="ExitCode">The exit code (128+N when killed by signal N).</param>
 /// <param name="StandardOutput">Everything written to stdout.</param>
 /// <param name="StandardError">Everything written to stderr.</param>

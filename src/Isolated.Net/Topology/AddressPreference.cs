@@ -2,7 +2,7 @@ namespace Isolated.Net;
 
 /// <summary>
 /// Which address family a topology host name resolves to first, inside hosts (getaddrinfo of every
-/// program started there) and in-process (<see cref="Host.ResolveAsync"/>, <see cref="Host.ConnectTcpAsync"/>).
+/// program started there) and in-process (<see cref="NetHost.ResolveAsync"/>, <see cref="NetHost.ConnectTcpAsync"/>).
 /// Either way both families are listed; in-process connects fall back to the other family.
 /// </summary>
 public enum AddressPreference

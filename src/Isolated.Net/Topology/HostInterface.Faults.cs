@@ -6,11 +6,11 @@ public sealed partial class HostInterface
     /// <summary>True while the interface is down through <see cref="SetDown"/> (or <see cref="Link.SetDown"/>).</summary>
     public bool IsDown => Host.Topology.Faults.IsDown(this);
 
-    /// <summary>The impairment of traffic leaving through this interface (<see cref="Impairment.None"/> when clean).</summary>
-    public Impairment OutboundImpairment => Host.Topology.Faults.GetImpairment(this, outbound: true);
+    /// <summary>The impairment of traffic leaving through this interface (<see cref="KernelImpairment.None"/> when clean).</summary>
+    public KernelImpairment OutboundImpairment => Host.Topology.Faults.GetImpairment(this, outbound: true);
 
-    /// <summary>The impairment of traffic arriving at this interface (<see cref="Impairment.None"/> when clean).</summary>
-    public Impairment InboundImpairment => Host.Topology.Faults.GetImpairment(this, outbound: false);
+    /// <summary>The impairment of traffic arriving at this interface (<see cref="KernelImpairment.None"/> when clean).</summary>
+    public KernelImpairment InboundImpairment => Host.Topology.Faults.GetImpairment(this, outbound: false);
 
     /// <summary>
     /// Takes this end down (<c>ip link set dev NAME down</c> inside the host): the host loses the
@@ -24,7 +24,7 @@ public sealed partial class HostInterface
 
     /// <summary>
     /// Impairs the traffic leaving through this interface (towards the other end of the link, or
-    /// into the switch). Replaces the outbound impairment there was; <see cref="Impairment.None"/> clears.
+    /// into the switch). Replaces the outbound impairment there was; <see cref="KernelImpairment.None"/> clears.
     /// </summary>
     /// <param name="impairment">Bandwidth, loss and (with sch_netem) latency, jitter, duplication, reordering.</param>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
@@ -32,7 +32,7 @@ public sealed partial class HostInterface
     /// The impairment needs something the kernel lacks: latency, jitter, duplication or reordering
     /// need sch_netem (<see cref="KernelFeatures.Netem"/>); the message names the module.
     /// </exception>
-    public void Impair(Impairment impairment) => Host.Topology.Faults.Impair(this, outbound: true, impairment);
+    public void Impair(KernelImpairment impairment) => Host.Topology.Faults.Impair(this, outbound: true, impairment);
 
     /// <summary>
     /// Impairs the traffic arriving at this interface (from the other end of the link, or from the
@@ -41,12 +41,12 @@ public sealed partial class HostInterface
     /// <param name="impairment">Bandwidth, loss and (with sch_netem) latency, jitter, duplication, reordering.</param>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     /// <exception cref="NotSupportedException">The impairment needs something the kernel lacks; the message names the module.</exception>
-    public void ImpairInbound(Impairment impairment) => Host.Topology.Faults.Impair(this, outbound: false, impairment);
+    public void ImpairInbound(KernelImpairment impairment) => Host.Topology.Faults.Impair(this, outbound: false, impairment);
 
     /// <summary>Clears the impairments of both directions of this interface.</summary>
     public void ClearImpairment()
     {
-        Impair(Impairment.None);
-        ImpairInbound(Impairment.None);
+        Impair(KernelImpairment.None);
+        ImpairInbound(KernelImpairment.None);
     }
 }

@@ -3,7 +3,7 @@ namespace Isolated.Net;
 /// <summary>A host's interface on a switch or a point-to-point link.</summary>
 public sealed partial class HostInterface
 {
-    internal HostInterface(Host host, string name, string segmentName, InterfaceAddress? ipv4, InterfaceAddress? ipv6, int mtu)
+    internal HostInterface(NetHost host, string name, string segmentName, InterfaceAddress? ipv4, InterfaceAddress? ipv6, int mtu)
     {
         Host = host;
         Name = name;
@@ -14,7 +14,7 @@ public sealed partial class HostInterface
     }
 
     /// <summary>The host the interface belongs to.</summary>
-    public Host Host { get; }
+    public NetHost Host { get; }
 
     /// <summary>The interface name inside the host, e.g. "eth0".</summary>
     public string Name { get; }

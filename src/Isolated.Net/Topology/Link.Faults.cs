@@ -23,14 +23,14 @@ public sealed partial class Link
     /// Applies the same impairment to both directions: <paramref name="impairment"/> on
     /// <see cref="First"/>'s outbound traffic and on <see cref="Second"/>'s. Replaces what was there.
     /// </summary>
-    /// <param name="impairment">The impairment; <see cref="Impairment.None"/> clears.</param>
+    /// <param name="impairment">The impairment; <see cref="KernelImpairment.None"/> clears.</param>
     /// <exception cref="NotSupportedException">The impairment needs a qdisc the kernel lacks (latency and the rest need sch_netem).</exception>
-    public void Impair(Impairment impairment)
+    public void Impair(KernelImpairment impairment)
     {
         First.Impair(impairment);
         Second.Impair(impairment);
     }
 
     /// <summary>Clears the impairments of both directions.</summary>
-    public void ClearImpairment() => Impair(Impairment.None);
+    public void ClearImpairment() => Impair(KernelImpairment.None);
 }

@@ -17,7 +17,7 @@ public sealed class RootLink : IDisposable
     private readonly int _journalId;
     private int _disposed;
 
-    internal RootLink(Host host, string rootInterfaceName, string hostInterfaceName, InterfaceAddress rootAddress, InterfaceAddress hostAddress, int journalId)
+    internal RootLink(NetHost host, string rootInterfaceName, string hostInterfaceName, InterfaceAddress rootAddress, InterfaceAddress hostAddress, int journalId)
     {
         Host = host;
         RootInterfaceName = rootInterfaceName;
@@ -28,7 +28,7 @@ public sealed class RootLink : IDisposable
     }
 
     /// <summary>The host the link leads to.</summary>
-    public Host Host { get; }
+    public NetHost Host { get; }
 
     /// <summary>The interface's name in the root namespace (unique per process, tagged with an alias).</summary>
     public string RootInterfaceName { get; }

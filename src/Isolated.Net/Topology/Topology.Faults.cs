@@ -47,7 +47,7 @@ public sealed partial class Topology
             throw new ArgumentException($"A partition needs at least two groups of hosts; got {groups.Length}.", nameof(groups));
         }
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        var resolved = new List<List<Host>>();
+        var resolved = new List<List<NetHost>>();
         for (int i = 0; i < groups.Length; i++)
         {
             var group = groups[i] ?? throw new ArgumentException($"Group {i + 1} of the partition is null.", nameof(groups));
@@ -55,7 +55,7 @@ public sealed partial class Topology
             {
                 throw new ArgumentException($"Group {i + 1} of the partition is empty.", nameof(groups));
             }
-            var hosts = new List<Host>();
+            var hosts = new List<NetHost>();
             foreach (var name in group)
             {
                 var host = this[name];
@@ -70,7 +70,7 @@ public sealed partial class Topology
             }
             resolved.Add(hosts);
         }
-        var pairs = new List<(Host, Host)>();
+        var pairs = new List<(NetHost, NetHost)>();
         for (int i = 0; i < resolved.Count; i++)
         {
             for (int j = i + 1; j < resolved.Count; j++)

@@ -12,10 +12,10 @@ namespace Isolated.Net;
 /// </summary>
 public sealed partial class Topology : IAsyncDisposable, IDisposable
 {
-    private readonly Dictionary<string, Host> _hosts = new(StringComparer.Ordinal);
-    private readonly List<Host> _hostOrder = [];
+    private readonly Dictionary<string, NetHost> _hosts = new(StringComparer.Ordinal);
+    private readonly List<NetHost> _hostOrder = [];
     private readonly List<Link> _links = [];
-    private readonly List<Switch> _switches = [];
+    private readonly List<NetSwitch> _switches = [];
     private readonly ILogger? _logger;
     private NetworkNamespace? _hub;
     private int _disposed;
@@ -35,22 +35,22 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
     /// <summary>The host named <paramref name="host"/>.</summary>
     /// <param name="host">A host or router name.</param>
     /// <exception cref="KeyNotFoundException">No such host; the message lists the hosts there are.</exception>
-    public Host this[string host] => _hosts.TryGetValue(host, out var found)
+    public NetHost this[string host] => _hosts.TryGetValue(host, out var found)
         ? found
         : throw new KeyNotFoundException($"The topology has no host '{host}'; it has {string.Join(", ", _hostOrder.Select(h => "'" + h.Name + "'"))}.");
 
     /// <summary>Every host and router, in the order they were added.</summary>
-    public IReadOnlyList<Host> Hosts => _hostOrder;
+    public IReadOnlyList<NetHost> Hosts => _hostOrder;
 
     /// <summary>Every point-to-point link.</summary>
     public IReadOnlyList<Link> Links => _links;
 
     /// <summary>Every switch.</summary>
-    public IReadOnlyList<Switch> Switches => _switches;
+    public IReadOnlyList<NetSwitch> Switches => _switches;
 
     /// <summary>The switch named <paramref name="name"/>.</summary>
     /// <param name="name">A switch name.</param>
-    public Switch GetSwitch(string name) => _switches.FirstOrDefault(s => s.Name == name)
+    public NetSwitch GetSwitch(string name) => _switches.FirstOrDefault(s => s.Name == name)
         ?? throw new KeyNotFoundException($"The topology has no switch '{name}'.");
 
     /// <summary>The (first) link between two hosts, in either order.</summary>
@@ -123,7 +123,7 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
 
     internal void SetHub(NetworkNamespace hub) => _hub = hub;
 
-    internal void AddHost(Host host)
+    internal void AddHost(NetHost host)
     {
         _hosts.Add(host.Name, host);
         _hostOrder.Add(host);
@@ -131,7 +131,7 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
 
     internal void AddLink(Link link) => _links.Add(link);
 
-    internal void AddSwitch(Switch sw) => _switches.Add(sw);
+    internal void AddSwitch(NetSwitch sw) => _switches.Add(sw);
 
     internal const string IPv4NameSuffix = ".ipv4";
     internal const string IPv6NameSuffix = ".ipv6";
@@ -197,7 +197,7 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
         return false;
     }
 
-    private IEnumerable<IPAddress> OrderedAddresses(Host host)
+    private IEnumerable<IPAddress> OrderedAddresses(NetHost host)
     {
         var ipv4 = host.Interfaces.Select(i => i.IPv4?.Address).OfType<IPAddress>();
         var ipv6 = host.Interfaces.Select(i => i.IPv6?.Address).OfType<IPAddress>();

@@ -27,14 +27,14 @@ internal static class TopologyDescription
         return text.ToString();
     }
 
-    public static string DescribeHost(Host host)
+    public static string DescribeHost(NetHost host)
     {
         var text = new StringBuilder();
         AppendHost(text, host);
         return text.ToString();
     }
 
-    private static void AppendHost(StringBuilder text, Host host)
+    private static void AppendHost(StringBuilder text, NetHost host)
     {
         text.Append(CultureInfo.InvariantCulture, $"{(host.IsRouter ? "router" : "host")} {host.Name} (net:[{host.Namespace.Inode}])").AppendLine();
         NamespaceDump.Append(text, host.Namespace,

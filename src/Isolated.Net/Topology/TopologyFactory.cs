@@ -24,7 +24,7 @@ internal static class TopologyFactory
             {
                 var ns = NetworkNamespace.Create();
                 namespaces.Add(planned.Name, ns);
-                topology.AddHost(new Host(topology, planned.Name, planned.IsRouter, ns));
+                topology.AddHost(new NetHost(topology, planned.Name, planned.IsRouter, ns));
                 PrepareHost(ns);
             }
             NetworkNamespace? hub = null;
@@ -46,7 +46,7 @@ internal static class TopologyFactory
                 foreach (var segment in switches)
                 {
                     bridgeIndexes.Add(segment.Name, hub.Netlink.GetLinkIndex(segment.Name));
-                    topology.AddSwitch(new Switch(segment.Name, segment.IPv4, segment.IPv6));
+                    topology.AddSwitch(new NetSwitch(segment.Name, segment.IPv4, segment.IPv6));
                 }
             }
 

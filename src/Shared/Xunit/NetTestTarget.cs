@@ -12,7 +12,7 @@ internal sealed class NetTestTarget : IDisposable
 {
     private readonly TopologyFixture? _fixture;
 
-    private NetTestTarget(NetworkNamespace ns, Host? host, TopologyFixture? fixture)
+    private NetTestTarget(NetworkNamespace ns, NetHost? host, TopologyFixture? fixture)
     {
         Namespace = ns;
         Host = host;
@@ -22,7 +22,7 @@ internal sealed class NetTestTarget : IDisposable
 
     public NetworkNamespace Namespace { get; }
 
-    public Host? Host { get; }
+    public NetHost? Host { get; }
 
     // The namespaces this test may leave threads in: its own, or every host of its topology.
     public IReadOnlyCollection<ulong> Inodes { get; }

@@ -71,7 +71,7 @@ public abstract class TopologyFixture : IDisposable
 
     /// <summary>The host named <paramref name="host"/>; builds the topology on first use.</summary>
     /// <param name="host">A host or router name.</param>
-    public Host this[string host] => Topology[host];
+    public NetHost this[string host] => Topology[host];
 
     /// <summary>Disposes the topology, if it was built.</summary>
     public void Dispose()

@@ -80,7 +80,7 @@ internal static class FaultTraffic
     private static readonly TimeSpan QuietAfterSending = TimeSpan.FromSeconds(3);
 
     /// <summary>Sends <paramref name="count"/> numbered datagrams and returns the numbers that arrived.</summary>
-    public static async Task<SortedSet<int>> UdpRoundAsync(Host sender, Host receiver, IPAddress target, int count, int port = 9000)
+    public static async Task<SortedSet<int>> UdpRoundAsync(NetHost sender, NetHost receiver, IPAddress target, int count, int port = 9000)
     {
         using var inbound = receiver.CreateSocket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         inbound.ReceiveBufferSize = 1 << 20;
@@ -133,7 +133,7 @@ internal static class FaultTraffic
     /// Sends <paramref name="bytes"/> over one TCP connection from <paramref name="sender"/> to
     /// <paramref name="receiver"/>; returns the time from the first send until the receiver had them all.
     /// </summary>
-    public static async Task<TimeSpan> TcpTransferTimeAsync(Host sender, Host receiver, IPAddress target, int bytes, int port = 7100)
+    public static async Task<TimeSpan> TcpTransferTimeAsync(NetHost sender, NetHost receiver, IPAddress target, int bytes, int port = 7100)
     {
         using var listener = receiver.Listen(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, port));
         using var client = await sender.ConnectTcpAsync(target.ToString(), port);

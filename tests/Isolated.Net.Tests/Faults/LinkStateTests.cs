@@ -8,11 +8,11 @@ namespace Isolated.Net.Tests.Faults;
 
 public sealed class LinkStateTests
 {
-    private static string RoutesOf(Host host) =>
+    private static string RoutesOf(NetHost host) =>
         // Link-local (fe80::/64) routes are the kernel's own, re-added asynchronously after "up".
         string.Join("\n", host.Namespace.GetRoutes().Where(r => !r.Destination.BaseAddress.IsIPv6LinkLocal).Select(r => $"{r.Destination} via {r.Gateway} dev {r.OutputInterfaceName} metric {r.Metric} proto {r.Protocol}").Order(StringComparer.Ordinal));
 
-    private static string AddressesOf(Host host) =>
+    private static string AddressesOf(NetHost host) =>
         string.Join("\n", host.Namespace.GetAddresses().Where(a => !a.Address.IsIPv6LinkLocal).Select(a => $"{a.InterfaceName} {a.Address}/{a.PrefixLength}").Order(StringComparer.Ordinal));
 
     [PrivilegedFact]

@@ -142,7 +142,7 @@ public sealed class HostNameResolutionTests
         Assert.Contains("reserved", error.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<IPAddress[]> AhostsAsync(Host host, string name)
+    private static async Task<IPAddress[]> AhostsAsync(NetHost host, string name)
     {
         var result = await host.ExecAsync("getent", "ahosts", name);
         Assert.True(result.ExitCode == 0, $"getent ahosts {name} failed ({result.ExitCode}): {result.StandardError}");
@@ -163,7 +163,7 @@ public sealed class HostNameResolutionTests
     }
 
     // The value reached the replica: read it there by name, from the primary's host (replication is asynchronous, so poll).
-    private static async Task<string> ReplicatedValueAsync(Host from, string replica, string key)
+    private static async Task<string> ReplicatedValueAsync(NetHost from, string replica, string key)
     {
         string value = "";
         for (int attempt = 0; attempt < 100 && value != "hello\n"; attempt++)

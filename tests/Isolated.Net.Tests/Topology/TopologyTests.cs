@@ -157,7 +157,7 @@ public sealed class TopologyTests
         .AddHost("a").Connect("a", "left")
         .AddHost("b").Connect("b", "right");
 
-    internal static async Task<string> TcpEchoAsync(Host client, Host server, IPAddress target, string message)
+    internal static async Task<string> TcpEchoAsync(NetHost client, NetHost server, IPAddress target, string message)
     {
         using var listener = server.Listen(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
         int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
@@ -176,7 +176,7 @@ public sealed class TopologyTests
         return Encoding.UTF8.GetString(reply, 0, read);
     }
 
-    internal static async Task<string> UdpEchoAsync(Host client, Host server, IPAddress target, string message)
+    internal static async Task<string> UdpEchoAsync(NetHost client, NetHost server, IPAddress target, string message)
     {
         using var receiver = server.CreateSocket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         receiver.Bind(new IPEndPoint(target, 0));

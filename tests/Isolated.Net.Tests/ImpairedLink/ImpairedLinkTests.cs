@@ -186,7 +186,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(15)));
 
         // The kernel path (a BPF loss classifier on the receiving TAP) composes with the forwarder.
-        link.Impair(Isolated.Net.Impairment.Loss(100));
+        link.Impair(Isolated.Net.KernelImpairment.Loss(100));
         Assert.False(PingAnswers(net["a"], b, TimeSpan.FromMilliseconds(300)));
         link.ClearImpairment();
         Assert.True(PingAnswers(net["a"], b, TimeSpan.FromSeconds(15)));

@@ -10,7 +10,7 @@ namespace Isolated.Net;
 /// </summary>
 /// <remarks>
 /// This is the userspace path: it works on any kernel with TUN/TAP and replays exactly from its seed.
-/// <see cref="Link.Impair(Impairment)"/> is the kernel path (tc, netem, BPF) for veth links and ports.
+/// <see cref="Link.Impair(KernelImpairment)"/> is the kernel path (tc, netem, BPF) for veth links and ports.
 /// </remarks>
 public sealed class ImpairedLinkForwarder
 {

@@ -8,11 +8,11 @@ namespace Isolated.Net;
 /// runs inside with <see cref="Run(Action, CancellationToken)"/> / <see cref="RunAsync(Func{Task}, CancellationToken)"/>;
 /// the socket and HTTP factories work from any thread and resolve the topology's host names.
 /// </summary>
-public sealed partial class Host
+public sealed partial class NetHost
 {
     private readonly List<HostInterface> _interfaces = [];
 
-    internal Host(Topology topology, string name, bool isRouter, NetworkNamespace ns)
+    internal NetHost(Topology topology, string name, bool isRouter, NetworkNamespace ns)
     {
         Topology = topology;
         Name = name;

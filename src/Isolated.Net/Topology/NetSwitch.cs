@@ -3,11 +3,11 @@ using System.Net;
 namespace Isolated.Net;
 
 /// <summary>A switch: a Linux bridge in the topology's hidden hub namespace, with one port per connected host.</summary>
-public sealed partial class Switch
+public sealed partial class NetSwitch
 {
     private readonly List<HostInterface> _ports = [];
 
-    internal Switch(string name, IPNetwork? ipv4Subnet, IPNetwork? ipv6Subnet)
+    internal NetSwitch(string name, IPNetwork? ipv4Subnet, IPNetwork? ipv6Subnet)
     {
         Name = name;
         IPv4Subnet = ipv4Subnet;

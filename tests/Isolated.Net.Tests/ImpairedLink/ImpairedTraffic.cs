@@ -16,7 +16,7 @@ internal static class ImpairedTraffic
     // order they arrived. The sender keeps at most WINDOW datagrams ahead of what the forwarder has
     // read, so nothing is lost before the impairment (the TAP's queue holds 500 frames); the receiver
     // stops once nothing has arrived for a while after the last send.
-    public static async Task<List<int>> SendNumberedDatagramsAsync(Host from, Host to, ImpairedDirection direction, int count, int size = 64, int window = 32)
+    public static async Task<List<int>> SendNumberedDatagramsAsync(NetHost from, NetHost to, ImpairedDirection direction, int count, int size = 64, int window = 32)
     {
         IntroduceReceiver(from, to);
         using var receiver = to.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -79,7 +79,7 @@ internal static class ImpairedTraffic
     // the next one inside the sender's kernel, before the link sees either. Only link-control frames
     // (exempt from random decisions) and one datagram the other way cross, so the sender's direction
     // draws nothing.
-    private static void IntroduceReceiver(Host sender, Host receiver)
+    private static void IntroduceReceiver(NetHost sender, NetHost receiver)
     {
         using var greeted = sender.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         greeted.Bind(new IPEndPoint(IPAddress.Any, UdpPort + 1));
@@ -90,7 +90,7 @@ internal static class ImpairedTraffic
     }
 
     // A UDP echo on HOST: every datagram goes back to its sender. Dispose the result to stop it.
-    public static IDisposable StartUdpEcho(Host host)
+    public static IDisposable StartUdpEcho(NetHost host)
     {
         var socket = host.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Any, UdpPort));
@@ -117,7 +117,7 @@ internal static class ImpairedTraffic
     }
 
     // Round-trip times (ms) of COUNT UDP pings from FROM to a UDP echo on TO, one at a time.
-    public static List<double> UdpPingMilliseconds(Host from, IPAddress to, int count, int size = 64)
+    public static List<double> UdpPingMilliseconds(NetHost from, IPAddress to, int count, int size = 64)
     {
         using var socket = from.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.ReceiveTimeout = 5000;
@@ -144,7 +144,7 @@ internal static class ImpairedTraffic
     }
 
     // True when one UDP ping from FROM to a UDP echo on TO comes back within TIMEOUT.
-    public static bool PingAnswers(Host from, IPAddress to, TimeSpan timeout)
+    public static bool PingAnswers(NetHost from, IPAddress to, TimeSpan timeout)
     {
         using var socket = from.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
@@ -162,7 +162,7 @@ internal static class ImpairedTraffic
 
     // A TCP echo on TO for one connection; the connect time and the round-trip times (ms) of COUNT
     // small messages from FROM, one at a time.
-    public static async Task<(double Connect, List<double> Rtts)> TcpEchoMillisecondsAsync(Host from, Host to, int count)
+    public static async Task<(double Connect, List<double> Rtts)> TcpEchoMillisecondsAsync(NetHost from, NetHost to, int count)
     {
         using var listener = to.Listen(new IPEndPoint(IPAddress.Any, TcpPort));
         var server = StartRealTimeThread(() =>
@@ -237,7 +237,7 @@ internal static class ImpairedTraffic
 
     // Sends BYTES of seeded pseudo-random data over TCP from FROM to TO; returns a hash of what was sent,
     // a hash of what arrived, and the rate (bits per second, for the output only).
-    public static async Task<(string Sent, string Received, double BitsPerSecond)> TcpTransferAsync(Host from, Host to, int bytes)
+    public static async Task<(string Sent, string Received, double BitsPerSecond)> TcpTransferAsync(NetHost from, NetHost to, int bytes)
     {
         using var listener = to.Listen(new IPEndPoint(IPAddress.Any, TcpPort + 1));
         using var client = await from.ConnectTcpAsync(to.Name, TcpPort + 1);

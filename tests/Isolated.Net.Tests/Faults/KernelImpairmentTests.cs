@@ -8,7 +8,7 @@ using static Isolated.Net.Tests.Faults.FaultTraffic;
 
 namespace Isolated.Net.Tests.Faults;
 
-public sealed class ImpairmentTests(ITestOutputHelper output)
+public sealed class KernelImpairmentTests(ITestOutputHelper output)
 {
     private const int Datagrams = 2000;
 
@@ -19,7 +19,7 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
     {
         await using var net = TwoHostsOnALink();
         var link = net.GetLink("a", "b");
-        link.First.Impair(Impairment.Bandwidth(1_000_000));
+        link.First.Impair(KernelImpairment.Bandwidth(1_000_000));
 
         var qdisc = TcJson(net["a"].Namespace, "qdisc", "show", "dev", "eth0")[0];
         Assert.Equal("tbf", qdisc.GetProperty("kind").GetString());
@@ -37,7 +37,7 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
 
         link.First.ClearImpairment();
         Assert.Equal(["noqueue"], QdiscKinds(net["a"].Namespace, "eth0"));
-        Assert.Equal(Impairment.None, link.First.OutboundImpairment);
+        Assert.Equal(KernelImpairment.None, link.First.OutboundImpairment);
     }
 
     [KernelFeatureFact(nameof(KernelFeatures.BpfClassifier))]
@@ -56,7 +56,7 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
 
         const int seed = 20260611;
         var link = net.GetLink("a", "b");
-        link.First.Impair(Impairment.Loss(30, seed));
+        link.First.Impair(KernelImpairment.Loss(30, seed));
         Assert.Contains("isonet_fault", IngressFilters(b.Namespace, "eth0"), StringComparison.Ordinal); // loss lives at the receiving end
         var first = await UdpRoundAsync(a, b, target, Datagrams);
         var dropped = Enumerable.Range(0, Datagrams).Where(n => !first.Contains(n)).ToList();
@@ -72,10 +72,10 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
         Assert.Equal(Datagrams, (await UdpRoundAsync(a, b, target, Datagrams)).Count);
         Assert.Equal(["noqueue"], QdiscKinds(b.Namespace, "eth0"));
 
-        link.Second.ImpairInbound(Impairment.Loss(30, seed)); // the same direction, named from the other end
+        link.Second.ImpairInbound(KernelImpairment.Loss(30, seed)); // the same direction, named from the other end
         Assert.Equal(first, await UdpRoundAsync(a, b, target, Datagrams));
 
-        link.Second.ImpairInbound(Impairment.Loss(30, seed + 1));
+        link.Second.ImpairInbound(KernelImpairment.Loss(30, seed + 1));
         Assert.NotEqual(first, await UdpRoundAsync(a, b, target, Datagrams));
         net.ClearFaults();
         Assert.Equal(["noqueue"], QdiscKinds(b.Namespace, "eth0"));
@@ -87,8 +87,8 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
         await using var net = new TopologyBuilder().AddSwitch("lan")
             .AddHost("n1").Connect("n1", "lan").AddHost("n2").Connect("n2", "lan").AddHost("n3").Connect("n3", "lan").Build();
         var n1 = net["n1"].Interfaces[0];
-        n1.Impair(Impairment.Loss(100)); // outbound: dropped at the hub's port
-        n1.ImpairInbound(Impairment.Loss(50, seed: 3));
+        n1.Impair(KernelImpairment.Loss(100)); // outbound: dropped at the hub's port
+        n1.ImpairInbound(KernelImpairment.Loss(50, seed: 3));
         Assert.Empty(await UdpRoundAsync(net["n1"], net["n2"], net.AddressOf("n2"), 20));
         Assert.Equal(["noqueue", "clsact"], QdiscKinds(net.Hub!, net.Hub!.GetLinks().Single(l => l.Kind == "veth" && l.Index == net["n1"].Namespace.GetLinks().Single(x => x.Name == "eth0").PeerIndex).Name));
 
@@ -110,7 +110,7 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
     {
         await using var net = TwoHostsOnALink();
         var end = net.GetLink("a", "b").First;
-        var latency = new Impairment { Latency = TimeSpan.FromMilliseconds(50), Jitter = TimeSpan.FromMilliseconds(5), Seed = 1 };
+        var latency = new KernelImpairment { Latency = TimeSpan.FromMilliseconds(50), Jitter = TimeSpan.FromMilliseconds(5), Seed = 1 };
         if (KernelFeatures.Netem.IsAvailable)
         {
             end.Impair(latency);
@@ -123,7 +123,7 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
             output.WriteLine(error.Message);
             Assert.Contains("sch_netem", error.Message, StringComparison.Ordinal);
             Assert.Contains("Bandwidth and loss work without it", error.Message, StringComparison.Ordinal);
-            Assert.Equal(Impairment.None, end.OutboundImpairment); // refused before anything changed
+            Assert.Equal(KernelImpairment.None, end.OutboundImpairment); // refused before anything changed
         }
         Assert.Equal(["noqueue"], QdiscKinds(net["a"].Namespace, "eth0"));
     }
@@ -131,13 +131,13 @@ public sealed class ImpairmentTests(ITestOutputHelper output)
     [Fact]
     public void Bad_impairments_are_refused_with_the_value_named()
     {
-        Assert.Equal("loss", Assert.Throws<ArgumentOutOfRangeException>(() => Impairment.Loss(101).Validate()).ParamName?.ToLowerInvariant()[..4]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Impairment.Bandwidth(0).Validate());
-        Assert.Throws<ArgumentException>(() => new Impairment { Jitter = TimeSpan.FromMilliseconds(1) }.Validate());
-        Assert.Throws<ArgumentException>(() => new Impairment { ReorderPercent = 5 }.Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Impairment { DuplicatePercent = double.NaN }.Validate());
-        Assert.True(Impairment.None.IsNone);
-        Assert.Equal("rate 1000000bit loss 30% seed 7", (Impairment.Bandwidth(1_000_000) with { LossPercent = 30, Seed = 7 }).ToString());
+        Assert.Equal("loss", Assert.Throws<ArgumentOutOfRangeException>(() => KernelImpairment.Loss(101).Validate()).ParamName?.ToLowerInvariant()[..4]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelImpairment.Bandwidth(0).Validate());
+        Assert.Throws<ArgumentException>(() => new KernelImpairment { Jitter = TimeSpan.FromMilliseconds(1) }.Validate());
+        Assert.Throws<ArgumentException>(() => new KernelImpairment { ReorderPercent = 5 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KernelImpairment { DuplicatePercent = double.NaN }.Validate());
+        Assert.True(KernelImpairment.None.IsNone);
+        Assert.Equal("rate 1000000bit loss 30% seed 7", (KernelImpairment.Bandwidth(1_000_000) with { LossPercent = 30, Seed = 7 }).ToString());
     }
 
     [Fact]

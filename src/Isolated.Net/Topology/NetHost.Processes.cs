@@ -11,7 +11,7 @@ namespace Isolated.Net;
 
 // Real programs inside a host: started from a launcher thread that sits in the host's namespace, so the
 // child (and everything it forks) lives there and resolves the topology's host names.
-public sealed partial class Host
+public sealed partial class NetHost
 {
     private readonly Lock _processLock = new();
     private readonly List<HostProcess> _processes = [];

@@ -6,8 +6,8 @@ namespace Isolated.Net;
 /// <summary>
 /// How one direction of a link or switch port misbehaves: a bandwidth limit, packet loss, and (on
 /// kernels with sch_netem) latency, jitter, duplication and reordering. Apply it with
-/// <see cref="HostInterface.Impair(Impairment)"/>, <see cref="HostInterface.ImpairInbound(Impairment)"/> or
-/// <see cref="Link.Impair(Impairment)"/>; applying another replaces it, <see cref="None"/> clears it.
+/// <see cref="HostInterface.Impair(KernelImpairment)"/>, <see cref="HostInterface.ImpairInbound(KernelImpairment)"/> or
+/// <see cref="Link.Impair(KernelImpairment)"/>; applying another replaces it, <see cref="None"/> clears it.
 /// </summary>
 /// <remarks>
 /// <para>Bandwidth is a token bucket (tbf) on the sending end; latency and the rest are netem on the
@@ -19,10 +19,10 @@ namespace Isolated.Net;
 /// the same drops, so a failing run replays. Two directions given the same seed drop the same packet
 /// numbers; give them different seeds for independent losses.</para>
 /// </remarks>
-public sealed record Impairment
+public sealed record KernelImpairment
 {
     /// <summary>No impairment: applying it restores the direction to its clean state.</summary>
-    public static Impairment None { get; } = new();
+    public static KernelImpairment None { get; } = new();
 
     /// <summary>
     /// The rate limit in bits per second (Ethernet frames, headers included), or null for none. TCP
@@ -56,12 +56,12 @@ public sealed record Impairment
 
     /// <summary>A bandwidth limit and nothing else.</summary>
     /// <param name="bitsPerSecond">The rate in bits per second, at least 8.</param>
-    public static Impairment Bandwidth(long bitsPerSecond) => new() { BandwidthBitsPerSecond = bitsPerSecond };
+    public static KernelImpairment Bandwidth(long bitsPerSecond) => new() { BandwidthBitsPerSecond = bitsPerSecond };
 
     /// <summary>Packet loss and nothing else.</summary>
     /// <param name="percent">The share of IP packets lost, 0 to 100.</param>
     /// <param name="seed">The seed of the drop pattern.</param>
-    public static Impairment Loss(double percent, int seed = 0) => new() { LossPercent = percent, Seed = seed };
+    public static KernelImpairment Loss(double percent, int seed = 0) => new() { LossPercent = percent, Seed = seed };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
     public void Validate()

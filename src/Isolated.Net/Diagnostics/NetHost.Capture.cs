@@ -1,6 +1,6 @@
 namespace Isolated.Net;
 
-public sealed partial class Host
+public sealed partial class NetHost
 {
     /// <summary>Starts capturing every interface of the host (loopback included) into a pcap file.</summary>
     /// <param name="path">The pcap file to write; null picks a new file under the temporary directory.</param>
