@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Isolated.Net.Interop;
@@ -11,7 +10,7 @@ namespace Isolated.Net;
 // to do with each, and writes them to the other TAP fd when their time comes. It sleeps in epoll while
 // nothing is due (the TAP fd, the stop eventfd, and a nanosecond timeout for the next deadline, with
 // the thread's timer slack at 1 ns), and spins only through the last 50 µs before a deadline.
-internal sealed unsafe class ImpairmentPump
+internal sealed unsafe partial class ImpairmentPump
 {
     private const int ReadBurst = 64;             // frames read before the clock-driven work is looked at again
     private const int SlotSize = 2048;            // a pooled buffer holds a frame of a 1500-byte MTU with room to spare
@@ -228,142 +227,6 @@ internal sealed unsafe class ImpairmentPump
         }
     }
 
-    // Decides the fate of the frame in the scratch buffer. False when the link must stop.
-    private bool Admit(int length, long now)
-    {
-        var settings = _direction.Current;
-        _direction.ReceivedCount++;
-        bool control = !settings.Source.ImpairLinkControl && LinkControlFrames.IsLinkControl(_scratch.AsSpan(0, length));
-        var decision = _model.Decide(settings, length, control, now);
-        var trace = _direction.Trace;
-        if (decision.Verdict == FrameVerdict.Lost)
-        {
-            _direction.DroppedCount++;
-            trace?.Add(new TracedFrame(now, decision.Deadline, -1, length, control));
-            return true;
-        }
-        if (decision.Verdict == FrameVerdict.QueueFull || _line.Count + _held.Count >= ImpairmentSettings.MaxQueueLimit)
-        {
-            _direction.QueueDroppedCount++;
-            trace?.Add(new TracedFrame(now, decision.Deadline, -1, length, control));
-            return true;
-        }
-        if (decision.Deadline > now)
-        {
-            _direction.DelayedCount++;
-        }
-        if (_line.Count == 0 && decision.Deadline <= now && !decision.Reorder)
-        {
-            // Due now with nothing ahead of it: straight from the scratch buffer, no copy.
-            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), length, control));
-            return Deliver(_scratch, length, decision.Duplicate);
-        }
-        var buffer = Rent(length);
-        _scratch.AsSpan(0, length).CopyTo(buffer);
-        long holdUntil = decision.Reorder ? decision.Deadline + settings.ReorderTimeoutTicks : 0;
-        _line.Enqueue(new QueuedFrame(buffer, length, now, decision.Deadline, holdUntil, decision.Duplicate, control));
-        return true;
-    }
-
-    // Sends every frame whose time has come. False when the link must stop.
-    private bool ReleaseDue(long now)
-    {
-        while (_line.Count > 0 && _line.Peek().Deadline <= now)
-        {
-            var frame = _line.Dequeue();
-            // Read the clock for each frame: the writes before it took time too.
-            long sent = Stopwatch.GetTimestamp();
-            _direction.RecordLateness(sent - frame.Deadline);
-            if (frame.HoldUntil != 0)
-            {
-                _held.Enqueue(frame); // waits for the next frame to overtake it
-                continue;
-            }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, frame.Length, frame.Control));
-            bool alive = Deliver(frame.Buffer, frame.Length, frame.Duplicate);
-            Return(frame.Buffer);
-            if (!alive)
-            {
-                return false;
-            }
-        }
-        // Held frames nothing overtook in time leave in order.
-        return ReleaseHeld(until: now, overtaken: false);
-    }
-
-    // Writes a frame, then the frames held back for it to overtake.
-    private bool Deliver(byte[] buffer, int length, bool duplicate) =>
-        Write(buffer, length, duplicate) && ReleaseHeld(until: long.MaxValue, overtaken: true);
-
-    // Writes the held frames whose hold ends by UNTIL (all of them once a frame has overtaken them).
-    private bool ReleaseHeld(long until, bool overtaken)
-    {
-        while (_held.Count > 0 && _held.Peek().HoldUntil <= until)
-        {
-            var frame = _held.Dequeue();
-            if (overtaken)
-            {
-                _direction.ReorderedCount++;
-            }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, Stopwatch.GetTimestamp(), frame.Length, frame.Control));
-            bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
-            Return(frame.Buffer);
-            if (!alive)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private bool Write(byte[] buffer, int length, bool duplicate)
-    {
-        if (!WriteOnce(buffer, length))
-        {
-            return false;
-        }
-        _direction.PassedCount++;
-        _direction.BytesPassedCount += length;
-        if (duplicate)
-        {
-            if (!WriteOnce(buffer, length))
-            {
-                return false;
-            }
-            _direction.DuplicatedCount++;
-        }
-        return true;
-    }
-
-    private bool WriteOnce(byte[] buffer, int length)
-    {
-        while (true)
-        {
-            long written;
-            fixed (byte* data = buffer)
-            {
-                written = LibC.write(_destination.Fd, data, length);
-            }
-            if (written >= 0)
-            {
-                return true;
-            }
-            int errno = LastErrno;
-            if (errno == EINTR)
-            {
-                continue;
-            }
-            if (errno == EBADFD)
-            {
-                _forwarder.Stop();
-                return false;
-            }
-            // The receiving interface is down, or refused the frame: the frame is lost, the link goes on.
-            _direction.UndeliverableCount++;
-            return true;
-        }
-    }
-
     private long NextWake()
     {
         long wake = long.MaxValue;
@@ -376,64 +239,5 @@ internal sealed unsafe class ImpairmentPump
             wake = Math.Min(wake, _held.Peek().HoldUntil);
         }
         return wake;
-    }
-
-    private byte[] Rent(int length)
-    {
-        if (length > SlotSize)
-        {
-            return ArrayPool<byte>.Shared.Rent(length);
-        }
-        return _pool.TryPop(out var buffer) ? buffer : new byte[SlotSize];
-    }
-
-    private void Return(byte[] buffer)
-    {
-        if (buffer.Length == SlotSize)
-        {
-            _pool.Push(buffer);
-        }
-        else
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-}
-
-internal readonly record struct QueuedFrame(byte[] Buffer, int Length, long Arrival, long Deadline, long HoldUntil, bool Duplicate, bool Control);
-
-// A growable ring of frames: no allocation per frame once it has grown to the traffic's needs.
-internal sealed class FrameLine
-{
-    private QueuedFrame[] _items = new QueuedFrame[64];
-    private int _head;
-
-    public int Count { get; private set; }
-
-    public ref readonly QueuedFrame Peek() => ref _items[_head];
-
-    public void Enqueue(in QueuedFrame frame)
-    {
-        if (Count == _items.Length)
-        {
-            var larger = new QueuedFrame[_items.Length * 2];
-            for (int i = 0; i < Count; i++)
-            {
-                larger[i] = _items[(_head + i) & (_items.Length - 1)];
-            }
-            _items = larger;
-            _head = 0;
-        }
-        _items[(_head + Count) & (_items.Length - 1)] = frame;
-        Count++;
-    }
-
-    public QueuedFrame Dequeue()
-    {
-        var frame = _items[_head];
-        _items[_head] = default;
-        _head = (_head + 1) & (_items.Length - 1);
-        Count--;
-        return frame;
     }
 }

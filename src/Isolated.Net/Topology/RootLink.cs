@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Isolated.Net.Netlink;
 using Isolated.Net.Reaping;
 
