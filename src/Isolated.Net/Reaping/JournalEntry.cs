@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Isolated.Net.Reaping;
+namespace Isolated.Net;
 
 /// <summary>One thing a run made that the kernel does not free by itself, as its journal records it.</summary>
 /// <param name="Id">The entry's number within its journal.</param>

@@ -218,12 +218,60 @@ public sealed class NamespaceLifecycleCountTests
         SpinWait.SpinUntil(() => !NamespaceThreadIds().Except(threadsBefore).Any(), TimeSpan.FromSeconds(15));
         Assert.Empty(NamespaceThreadIds().Except(threadsBefore));
         Assert.Empty(NamespaceLeakDetector.FindStrayThreads());
-        // No fd and no thread of this process refers to any of those namespaces any more.
-        var held = Directory.GetFiles("/proc/self/fd").Select(f => new FileInfo(f).LinkTarget)
-            .Concat(Directory.GetDirectories("/proc/self/task").Select(t => new FileInfo(Path.Combine(t, "ns/net")).LinkTarget))
-            .Where(target => target is not null && inodes.Contains(target))
-            .ToList();
-        Assert.Empty(held);
+        // No fd and no thread of this process refers to any of those namespaces any more. A thread that
+        // returned can still be listed (with its namespace) until the kernel has finished its exit, so a
+        // holder must stay for the whole grace period to count as a leak.
+        SpinWait.SpinUntil(() => Holders(inodes).Count == 0, TimeSpan.FromSeconds(15));
+        Assert.Empty(Holders(inodes));
+    }
+
+    private static List<string> Holders(HashSet<string> inodes)
+    {
+        var holders = new List<string>();
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            if (Target(fd) is { } target && inodes.Contains(target))
+            {
+                holders.Add($"fd {Path.GetFileName(fd)} -> {target}");
+            }
+        }
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            if (Target(Path.Combine(task, "ns/net")) is { } target && inodes.Contains(target))
+            {
+                string comm = File.Exists(Path.Combine(task, "comm")) ? SafeRead(Path.Combine(task, "comm")).Trim() : "?";
+                holders.Add($"thread {Path.GetFileName(task)} ({comm}) in {target}");
+            }
+        }
+        return holders;
+    }
+
+    private static string? Target(string link)
+    {
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null; // closed or exited meanwhile
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
     }
 
     [PrivilegedFact]
