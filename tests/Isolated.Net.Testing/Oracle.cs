@@ -12,6 +12,16 @@ public static class Oracle
     /// <summary>Runs a program and returns (exit code, stdout, stderr).</summary>
     public static (int ExitCode, string Stdout, string Stderr) Exec(string file, params string[] args)
     {
+        using var process = Process.Start(StartInfo(file, args))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+
+    /// <summary>How to start a program with its output redirected and its arguments passed verbatim.</summary>
+    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args)
+    {
         var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -22,11 +32,7 @@ public static class Oracle
         {
             start.ArgumentList.Add(arg);
         }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
+        return start;
     }
 
     /// <summary>Runs `ip -j ARGS` inside the namespace (nsenter --net=PATH) and parses the JSON.</summary>

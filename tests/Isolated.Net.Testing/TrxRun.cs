@@ -28,8 +28,8 @@ public static class TrxRun
             string[] test = command(directory.FullName);
             var start = dropCapabilities
                 // capsh runs bash with both capabilities gone from the bounding set, so exec drops them.
-                ? Start(ExternalTools.Find("capsh") ?? throw new InvalidOperationException(ExternalTools.SkipReason("capsh")), ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
-                : Start(test[0], test[1..]);
+                ? Oracle.StartInfo(ExternalTools.Find("capsh") ?? throw new InvalidOperationException(ExternalTools.SkipReason("capsh")), ["--drop=cap_net_admin,cap_sys_admin", "--", "-c", "exec \"$0\" \"$@\"", .. test])
+                : Oracle.StartInfo(test[0], test[1..]);
             start.Environment.Remove(NetworkPrivileges.RequireVariable);
             if (requirePrivileges)
             {
@@ -69,20 +69,5 @@ public static class TrxRun
         int paren = testName.IndexOf('(', StringComparison.Ordinal);
         int dot = (paren < 0 ? testName : testName[..paren]).LastIndexOf('.');
         return testName[(dot + 1)..];
-    }
-
-    private static ProcessStartInfo Start(string file, IEnumerable<string> args)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        return start;
     }
 }
