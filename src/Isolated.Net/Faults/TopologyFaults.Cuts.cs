@@ -5,20 +5,56 @@ using Microsoft.Extensions.Logging;
 
 namespace Isolated.Net.Faults;
 
-// Partitions: the set of cut host pairs, and the per-host BPF cut map of sources each host must not hear.
+// Cuts: the set of directional cut rules, the mechanism that enforces them, and (for BPF) the per-host
+// cut map of sources each host must not hear.
 internal sealed partial class TopologyFaults
 {
-    /// <summary>Adds cuts between every pair of hosts given, then updates every host's filters.</summary>
-    public void Cut(IReadOnlyCollection<(NetHost First, NetHost Second)> pairs)
+    /// <summary>Forces a mechanism instead of the best one available (tests of the fallback).</summary>
+    internal CutMechanism? PreferredMechanism { get; set; }
+
+    /// <summary>The mechanism in use, or null before the first cut.</summary>
+    internal CutMechanism? Mechanism
     {
-        RequireFeature(KernelFeatures.BpfClassifier);
+        get
+        {
+            lock (_lock)
+            {
+                return _mechanism;
+            }
+        }
+    }
+
+    /// <summary>Adds the cuts, then updates the hosts they arrive at; on failure none of them stays.</summary>
+    /// <param name="rules">Directional rules to add.</param>
+    /// <param name="isolated">A host cut off from everything, published ports included.</param>
+    public void Cut(IReadOnlyCollection<CutRule> rules, NetHost? isolated = null)
+    {
         lock (_lock)
         {
-            foreach (var (first, second) in pairs)
+            _mechanism = ChooseMechanism(rules);
+            var added = rules.Where(_cuts.Add).ToList();
+            bool newlyIsolated = isolated is not null && _isolated.Add(isolated.Name);
+            try
             {
-                _cuts.Add(PairKey(first.Name, second.Name));
+                ApplyCuts();
             }
-            ApplyCuts();
+            catch
+            {
+                _cuts.ExceptWith(added);
+                if (newlyIsolated)
+                {
+                    _isolated.Remove(isolated!.Name);
+                }
+                try
+                {
+                    ApplyCuts();
+                }
+                catch (Exception rollback) when (rollback is NetworkOperationException or InvalidOperationException)
+                {
+                    logger?.LogWarning(rollback, "Undoing a failed cut failed too");
+                }
+                throw;
+            }
         }
     }
 
@@ -26,65 +62,124 @@ internal sealed partial class TopologyFaults
     {
         lock (_lock)
         {
-            if (_cuts.Count == 0)
+            if (_cuts.Count == 0 && _isolated.Count == 0)
             {
                 return;
             }
             _cuts.Clear();
+            _isolated.Clear();
             ApplyCuts();
         }
     }
 
+    /// <summary>True when a cut of all traffic separates the two hosts, in either direction.</summary>
     public bool IsCut(NetHost first, NetHost second)
     {
         lock (_lock)
         {
-            return _cuts.Contains(PairKey(first.Name, second.Name));
+            return _cuts.Any(c => c.IsWhole && ((c.From == first.Name && c.To == second.Name) || (c.From == second.Name && c.To == first.Name)));
         }
     }
 
-    // Runs under _lock: every host's filters as its cuts need them, then its cut map's contents.
+    /// <summary>The cuts in force, in a stable order, e.g. "a -> b drop".</summary>
+    public IReadOnlyList<string> DescribeCuts()
+    {
+        lock (_lock)
+        {
+            return [.. _cuts.Select(c => c.ToString()).Order(StringComparer.Ordinal)];
+        }
+    }
+
+    // nftables where it works (it does rootless too, and can reject and match ports); the BPF cut map
+    // where nftables is missing and the cuts are whole drops; otherwise say what each one lacks.
+    private CutMechanism ChooseMechanism(IReadOnlyCollection<CutRule> rules)
+    {
+        bool needsNftables = rules.Any(r => !r.IsWhole || r.Mode == CutMode.Reject);
+        if (_mechanism is { } chosen)
+        {
+            if (chosen == CutMechanism.Bpf && needsNftables)
+            {
+                throw new NotSupportedException($"Cuts by protocol or port, and rejecting cuts, need nftables; this topology cuts with the BPF fault filter because {NftablesUnavailable()}.");
+            }
+            return chosen;
+        }
+        var nftables = KernelFeatures.Nftables;
+        var bpf = KernelFeatures.BpfClassifier;
+        if (PreferredMechanism != CutMechanism.Bpf && nftables.IsAvailable)
+        {
+            return CutMechanism.Nftables;
+        }
+        if (PreferredMechanism == CutMechanism.Nftables)
+        {
+            throw new NotSupportedException(NftablesUnavailable());
+        }
+        if (needsNftables)
+        {
+            throw new NotSupportedException($"Cuts by protocol or port, and rejecting cuts, need nftables: {NftablesUnavailable()}");
+        }
+        if (bpf.IsAvailable)
+        {
+            return CutMechanism.Bpf;
+        }
+        throw new NotSupportedException($"Cutting hosts apart needs nftables or the BPF fault filter, and neither works here. nftables: {nftables.SkipReason ?? "not tried"}. BPF: {bpf.SkipReason}");
+
+        string NftablesUnavailable() => KernelFeatures.Nftables.SkipReason ?? "nftables was not chosen";
+    }
+
+    // Runs under _lock: every host's firewall or filters as its cuts need them.
     private void ApplyCuts()
     {
         foreach (var host in topology.Hosts)
         {
-            foreach (var hostInterface in host.Interfaces)
+            if (_mechanism == CutMechanism.Nftables || _firewalls.ContainsKey(host))
             {
-                ReconcileFilter(HostDevice(hostInterface));
+                ApplyFirewall(host);
             }
-            UpdateCutMap(host);
+            if (_mechanism == CutMechanism.Bpf || _cutMaps.ContainsKey(host))
+            {
+                foreach (var hostInterface in host.Interfaces)
+                {
+                    ReconcileFilter(HostDevice(hostInterface));
+                }
+                UpdateCutMap(host);
+            }
         }
         if (logger?.IsEnabled(LogLevel.Information) == true)
         {
-            logger.LogInformation("Cuts now: {Cuts}", _cuts.Count == 0 ? "none" : string.Join(", ", _cuts.Select(c => c.Item1 + "-/-" + c.Item2)));
+            logger.LogInformation("Cuts now ({Mechanism}): {Cuts}", _mechanism, _cuts.Count == 0 ? "none" : string.Join(", ", _cuts.Select(c => c.ToString())));
         }
     }
 
-    private bool HasCuts(NetHost host) => _cuts.Any(c => c.Item1 == host.Name || c.Item2 == host.Name);
+    // The BPF fault filter enforces whole drops arriving at this host.
+    private bool HasCuts(NetHost host) => _mechanism == CutMechanism.Bpf && _cuts.Any(c => c.To == host.Name);
 
     private HashSet<IPAddress> CutSources(NetHost host)
     {
         var sources = new HashSet<IPAddress>();
-        foreach (var (first, second) in _cuts)
+        if (_mechanism != CutMechanism.Bpf)
         {
-            string? other = first == host.Name ? second : second == host.Name ? first : null;
-            if (other is null)
-            {
-                continue;
-            }
-            foreach (var hostInterface in topology[other].Interfaces)
-            {
-                if (hostInterface.IPv4 is { } v4)
-                {
-                    sources.Add(v4.Address);
-                }
-                if (hostInterface.IPv6 is { } v6)
-                {
-                    sources.Add(v6.Address);
-                }
-            }
+            return sources;
+        }
+        foreach (var cut in _cuts.Where(c => c.To == host.Name))
+        {
+            sources.UnionWith(AddressesOf(topology[cut.From]));
         }
         return sources;
+    }
+
+    private static IEnumerable<IPAddress> AddressesOf(NetHost host)
+    {
+        foreach (var hostInterface in host.Interfaces)
+        {
+            if (hostInterface.IPv4 is { } v4)
+            {
+                yield return v4.Address;
+            }
+            if (hostInterface.IPv6 is { } v6)
+            {
+                yield return v6.Address;
+            }
+        }
     }
 
     // Equivalent to: bpftool map update/delete id CUTMAP key ADDRESS, for the difference
@@ -140,9 +235,6 @@ internal sealed partial class TopologyFaults
     /// <summary>The cut-map key of an address: IPv6 as is, IPv4 as ::ffff:a.b.c.d (what the filter builds).</summary>
     internal static byte[] CutKey(IPAddress address) =>
         (address.AddressFamily == AddressFamily.InterNetwork ? address.MapToIPv6() : address).GetAddressBytes();
-
-    private static (string, string) PairKey(string first, string second) =>
-        string.CompareOrdinal(first, second) <= 0 ? (first, second) : (second, first);
 
     private sealed class CutMap
     {

@@ -9,8 +9,10 @@ namespace Isolated.Net.Faults;
 // Everything fault injection changes in one topology, and how to undo it. One lock serializes the
 // changes. What is applied is kept here as desired state, and each change is made as the difference
 // from what is installed, so clearing a fault returns the kernel to what the topology built:
-//  - partitions: a set of cut host pairs; every host with a cut gets the fault filter on the ingress
-//    of each of its interfaces, with one cut map per host (the sources it must not hear);
+//  - cuts (partitions, isolation, one-way and per-port cuts): a set of directional rules, each enforced
+//    where its packets arrive: with nftables, one table per host whose input chain drops or rejects
+//    them; without, the fault filter on each interface's ingress with a cut map of the sources it must
+//    not hear (whole drops only);
 //  - impairments: per direction, bandwidth and netem as the sending end's root qdisc, loss in the
 //    receiving end's fault filter;
 //  - link down: what the kernel forgets when an interface goes down (IPv6 addresses, routes through
@@ -20,7 +22,10 @@ namespace Isolated.Net.Faults;
 internal sealed partial class TopologyFaults(Topology topology, ILogger? logger)
 {
     private readonly Lock _lock = new();
-    private readonly HashSet<(string, string)> _cuts = [];
+    private readonly HashSet<CutRule> _cuts = [];
+    private readonly HashSet<string> _isolated = new(StringComparer.Ordinal);
+    private readonly Dictionary<NetHost, string> _firewalls = [];
+    private CutMechanism? _mechanism;
     private readonly Dictionary<HostInterface, FaultDevice> _hostDevices = [];
     private readonly Dictionary<HostInterface, FaultDevice> _hubPorts = [];
     private readonly Dictionary<NetHost, CutMap> _cutMaps = [];

@@ -131,6 +131,15 @@ internal sealed record NftRule
 
     public NftConnectionStates States { get; init; }
 
+    /// <summary>TCP flags of which at least one must be set (`tcp flags &amp; (rst) != 0`); needs <see cref="Protocol"/> TCP.</summary>
+    public byte? TcpFlagsAny { get; init; }
+
+    /// <summary>The ICMP or ICMPv6 message type (`icmpv6 type 136`); needs <see cref="Protocol"/> ICMP or ICMPv6.</summary>
+    public byte? IcmpType { get; init; }
+
+    /// <summary>The packet's mark (`meta mark`), set on a socket with SO_MARK.</summary>
+    public uint? Mark { get; init; }
+
     /// <summary>Count packets and bytes (`counter`), readable with `nft list ruleset`.</summary>
     public bool Counter { get; init; }
 
@@ -195,6 +204,14 @@ internal sealed record NftRule
                 throw new ArgumentException($"Rule '{this}': port {port} is outside 1–65535.");
             }
         }
+        if (TcpFlagsAny is not null && Protocol != ProtocolType.Tcp)
+        {
+            throw new ArgumentException($"Rule '{this}': TCP flags need the protocol TCP.");
+        }
+        if (IcmpType is not null && Protocol is not (ProtocolType.Icmp or ProtocolType.IcmpV6))
+        {
+            throw new ArgumentException($"Rule '{this}': an ICMP type needs the protocol ICMP or ICMPv6.");
+        }
         if (Protocol is { } protocol && (int)protocol is < 0 or > 255)
         {
             throw new ArgumentException($"Rule '{this}': protocol {protocol} is not an IP protocol number.");
@@ -250,6 +267,14 @@ internal sealed record NftRule
         {
             AddInterface(expressions, NFT_META_OIFNAME, OutInterface);
         }
+        if (Mark is { } mark)
+        {
+            // Equivalent to: meta mark 0x... (host byte order, like every meta key)
+            Span<byte> value = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(value, mark);
+            expressions.Add(new NftMeta(NFT_META_MARK));
+            expressions.Add(new NftCmp(NFT_CMP_EQ, value));
+        }
         var family = EffectiveFamily;
         if (family != AddressFamily.Unspecified)
         {
@@ -279,6 +304,19 @@ internal sealed record NftRule
             if (DestinationPort is { } destinationPort)
             {
                 AddPort(expressions, 2, destinationPort);
+            }
+            if (TcpFlagsAny is { } flags)
+            {
+                // Equivalent to: tcp flags & FLAGS != 0 (the flags byte is at offset 13 of the TCP header)
+                expressions.Add(new NftPayload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1));
+                expressions.Add(new NftBitwise([flags], [0]));
+                expressions.Add(new NftCmp(NFT_CMP_NEQ, [0]));
+            }
+            if (IcmpType is { } icmpType)
+            {
+                // Equivalent to: icmp|icmpv6 type N (the first byte of the ICMP header)
+                expressions.Add(new NftPayload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1));
+                expressions.Add(new NftCmp(NFT_CMP_EQ, [icmpType]));
             }
         }
         if (States != NftConnectionStates.None)
@@ -347,6 +385,10 @@ internal sealed record NftRule
         {
             text.Append("oifname \"").Append(OutInterface).Append("\" ");
         }
+        if (Mark is { } mark)
+        {
+            text.Append("meta mark 0x").Append(mark.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append(' ');
+        }
         string ip = Family == AddressFamily.InterNetworkV6 || Source?.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6 || Destination?.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
         if (Source is null && Destination is null && Family != AddressFamily.Unspecified)
         {
@@ -369,7 +411,7 @@ internal sealed record NftRule
             ProtocolType.IcmpV6 => "icmpv6",
             var other => ((int)other!).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        if (l4 is not null && SourcePort is null && DestinationPort is null)
+        if (l4 is not null && SourcePort is null && DestinationPort is null && IcmpType is null && TcpFlagsAny is null)
         {
             text.Append("meta l4proto ").Append(l4).Append(' ');
         }
@@ -380,6 +422,14 @@ internal sealed record NftRule
         if (DestinationPort is { } destinationPort)
         {
             text.Append(l4).Append(" dport ").Append(destinationPort).Append(' ');
+        }
+        if (TcpFlagsAny is { } tcpFlags)
+        {
+            text.Append("tcp flags & 0x").Append(tcpFlags.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)).Append(" != 0 ");
+        }
+        if (IcmpType is { } icmpType)
+        {
+            text.Append(l4).Append(" type ").Append(icmpType).Append(' ');
         }
         if (States != NftConnectionStates.None)
         {

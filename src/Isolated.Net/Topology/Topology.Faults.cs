@@ -8,6 +8,8 @@ public sealed partial class Topology
 {
     private TopologyFaults? _faults;
 
+    internal TopologyFaults? FaultsIfAny => Volatile.Read(ref _faults);
+
     internal TopologyFaults Faults
     {
         get
@@ -18,17 +20,101 @@ public sealed partial class Topology
     }
 
     /// <summary>
-    /// Cuts <paramref name="host"/> off from every other host and router: packets between them are
-    /// dropped in both directions, silently (established TCP connections stall and retransmit rather
-    /// than reset; UDP datagrams vanish). <see cref="Heal"/> restores them.
+    /// Cuts <paramref name="host"/> off from every other host and router, and from its published
+    /// ports: packets between them are dropped in both directions, silently (established TCP
+    /// connections stall and retransmit rather than reset; UDP datagrams vanish). <see cref="Heal"/>
+    /// restores them.
     /// </summary>
     /// <param name="host">A host or router name.</param>
-    /// <exception cref="NotSupportedException">The kernel lacks the BPF classifier (see <see cref="KernelFeatures.BpfClassifier"/>).</exception>
-    public void Isolate(string host)
+    /// <exception cref="KeyNotFoundException">The name is not a host of this topology.</exception>
+    /// <exception cref="NotSupportedException">Neither nftables nor the BPF fault filter works here; the message says why each does not.</exception>
+    public void Isolate(string host) => Isolate(host, CutMode.Drop);
+
+    /// <summary>
+    /// Cuts <paramref name="host"/> off from every other host and router, and from its published ports,
+    /// in both directions: <see cref="CutMode.Drop"/> silently, or <see cref="CutMode.Reject"/> with
+    /// TCP resets and ICMP errors so that peers fail at once. <see cref="Heal"/> restores them.
+    /// </summary>
+    /// <param name="host">A host or router name.</param>
+    /// <param name="mode">Drop or reject.</param>
+    /// <exception cref="KeyNotFoundException">The name is not a host of this topology.</exception>
+    /// <exception cref="NotSupportedException">No mechanism here can make this cut (rejecting needs nftables); the message says why.</exception>
+    public void Isolate(string host, CutMode mode)
     {
         var isolated = this[host];
-        Faults.Cut([.. _hostOrder.Where(h => h != isolated).Select(h => (isolated, h))]);
+        var options = new CutOptions { Mode = mode };
+        options.Validate();
+        var rules = new List<CutRule>();
+        foreach (var other in _hostOrder.Where(h => h != isolated))
+        {
+            rules.Add(new CutRule(isolated.Name, other.Name, mode, null, null));
+            rules.Add(new CutRule(other.Name, isolated.Name, mode, null, null));
+        }
+        Faults.Cut(rules, isolated);
     }
+
+    /// <summary>
+    /// Cuts traffic between two hosts: by default all of it, both ways, dropped; with
+    /// <paramref name="options"/> one way only (<see cref="CutOptions.OneWay"/>: from
+    /// <paramref name="from"/> to <paramref name="to"/>), one protocol and destination port, and
+    /// rejected rather than dropped. Cuts add up until <see cref="Heal"/>. Packets are stopped where
+    /// they arrive, so a cut holds whatever route they take, and open connections are cut too.
+    /// </summary>
+    /// <param name="from">The host whose packets are cut.</param>
+    /// <param name="to">The host that stops hearing them (and, unless one way, whose packets are cut on the way back).</param>
+    /// <param name="options">Direction, protocol and port, drop or reject; null for <see cref="CutOptions.Default"/>.</param>
+    /// <example><code>
+    /// net.Cut("leader", "follower", new CutOptions { OneWay = true });                       // leader's packets lost, the reverse delivered
+    /// net.Cut("app", "db", new CutOptions { Protocol = ProtocolType.Tcp, Port = 5432, Mode = CutMode.Reject });
+    /// </code></example>
+    /// <exception cref="ArgumentException">The two names are the same host; the options contradict each other.</exception>
+    /// <exception cref="KeyNotFoundException">A name is not a host of this topology.</exception>
+    /// <exception cref="NotSupportedException">No mechanism here can make this cut (protocol, port and reject cuts need nftables); the message says why.</exception>
+    public void Cut(string from, string to, CutOptions? options = null) => Cut([from], [to], options);
+
+    /// <summary>
+    /// Cuts traffic between every host of <paramref name="from"/> and every host of <paramref name="to"/>,
+    /// as <see cref="Cut(string, string, CutOptions?)"/> does for one pair.
+    /// </summary>
+    /// <param name="from">Hosts whose packets are cut.</param>
+    /// <param name="to">Hosts that stop hearing them.</param>
+    /// <param name="options">Direction, protocol and port, drop or reject; null for <see cref="CutOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException">A group is empty, or a host is in both groups; the options contradict each other.</exception>
+    /// <exception cref="KeyNotFoundException">A name is not a host of this topology.</exception>
+    /// <exception cref="NotSupportedException">No mechanism here can make this cut; the message says why.</exception>
+    public void Cut(IReadOnlyList<string> from, IReadOnlyList<string> to, CutOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        options ??= CutOptions.Default;
+        options.Validate();
+        if (from.Count == 0 || to.Count == 0)
+        {
+            throw new ArgumentException("A cut needs at least one host on each side.", from.Count == 0 ? nameof(from) : nameof(to));
+        }
+        var sources = from.Select(name => this[name]).Distinct().ToList();
+        var targets = to.Select(name => this[name]).Distinct().ToList();
+        if (sources.Intersect(targets).FirstOrDefault() is { } both)
+        {
+            throw new ArgumentException($"Host '{both.Name}' is on both sides of the cut; a host cannot be cut from itself.", nameof(to));
+        }
+        var rules = new List<CutRule>();
+        foreach (var a in sources)
+        {
+            foreach (var b in targets)
+            {
+                rules.Add(new CutRule(a.Name, b.Name, options.Mode, options.Protocol, options.Port));
+                if (!options.OneWay)
+                {
+                    rules.Add(new CutRule(b.Name, a.Name, options.Mode, options.Protocol, options.Port));
+                }
+            }
+        }
+        Faults.Cut(rules);
+    }
+
+    /// <summary>The cuts in force, one per direction, e.g. "a -> b drop" or "app -> db tcp dport 5432 reject".</summary>
+    public IReadOnlyList<string> ActiveCuts => _faults is null ? [] : Faults.DescribeCuts();
 
     /// <summary>
     /// Splits hosts into groups that cannot reach each other: every pair of hosts in different groups
@@ -38,7 +124,7 @@ public sealed partial class Topology
     /// <param name="groups">Two or more disjoint, non-empty groups of host names, e.g. <c>Partition(["n1", "n2"], ["n3"])</c>.</param>
     /// <exception cref="ArgumentException">Fewer than two groups, an empty group, or a host in two groups.</exception>
     /// <exception cref="KeyNotFoundException">A name is not a host of this topology.</exception>
-    /// <exception cref="NotSupportedException">The kernel lacks the BPF classifier (see <see cref="KernelFeatures.BpfClassifier"/>).</exception>
+    /// <exception cref="NotSupportedException">Neither nftables nor the BPF fault filter works here; the message says why each does not.</exception>
     public void Partition(params IReadOnlyList<string>[] groups)
     {
         ArgumentNullException.ThrowIfNull(groups);
@@ -70,18 +156,21 @@ public sealed partial class Topology
             }
             resolved.Add(hosts);
         }
-        var pairs = new List<(NetHost, NetHost)>();
+        var rules = new List<CutRule>();
         for (int i = 0; i < resolved.Count; i++)
         {
-            for (int j = i + 1; j < resolved.Count; j++)
+            for (int j = 0; j < resolved.Count; j++)
             {
-                pairs.AddRange(resolved[i].SelectMany(a => resolved[j].Select(b => (a, b))));
+                if (i != j)
+                {
+                    rules.AddRange(resolved[i].SelectMany(a => resolved[j].Select(b => new CutRule(a.Name, b.Name, CutMode.Drop, null, null))));
+                }
             }
         }
-        Faults.Cut(pairs);
+        Faults.Cut(rules);
     }
 
-    /// <summary>Removes every cut made by <see cref="Isolate"/> and <see cref="Partition"/>; stalled TCP connections resume.</summary>
+    /// <summary>Removes every cut made by <see cref="Isolate(string)"/>, <see cref="Partition"/> and <see cref="Cut(string, string, CutOptions?)"/>; stalled TCP connections resume.</summary>
     public void Heal()
     {
         if (_faults is not null)
@@ -90,7 +179,7 @@ public sealed partial class Topology
         }
     }
 
-    /// <summary>True when a partition or an isolation separates the two hosts.</summary>
+    /// <summary>True when a cut of all traffic (a partition, an isolation, or a whole cut in either direction) separates the two hosts.</summary>
     /// <param name="first">A host name.</param>
     /// <param name="second">Another host name.</param>
     public bool AreSeparated(string first, string second)

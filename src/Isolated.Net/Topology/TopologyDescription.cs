@@ -20,6 +20,12 @@ internal static class TopologyDescription
         {
             text.Append(CultureInfo.InvariantCulture, $"link {link.First} <-> {link.Second}").AppendLine();
         }
+        if (topology.FaultsIfAny is { Mechanism: { } mechanism } faults)
+        {
+            var cuts = faults.DescribeCuts();
+            text.Append(CultureInfo.InvariantCulture, $"cuts ({(mechanism == Faults.CutMechanism.Nftables ? "nftables, a table per host" : "BPF fault filter")}): ")
+                .Append(cuts.Count == 0 ? "none" : string.Join(", ", cuts)).AppendLine();
+        }
         foreach (var host in topology.Hosts)
         {
             AppendHost(text, host);
@@ -40,5 +46,13 @@ internal static class TopologyDescription
         NamespaceDump.Append(text, host.Namespace,
             segmentOf: name => host.Interfaces.FirstOrDefault(i => i.Name == name)?.SegmentName,
             expectDefaultRoute: host.Interfaces.Count > 0);
+        if (host.Topology.FaultsIfAny?.DescribeFirewall(host) is { Length: > 0 } firewall)
+        {
+            text.AppendLine("  nftables (the cuts arriving here):");
+            foreach (var line in firewall.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                text.Append("    ").AppendLine(line.TrimEnd());
+            }
+        }
     }
 }

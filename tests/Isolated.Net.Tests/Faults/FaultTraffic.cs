@@ -33,6 +33,13 @@ internal static class FaultTraffic
         return code == 0 ? stdout : throw new InvalidOperationException($"tc filter show failed ({code}): {stderr}");
     }
 
+    /// <summary>`nft list ruleset` inside the namespace, as text ("" when it has no tables).</summary>
+    public static string NftListRuleset(NetworkNamespace ns)
+    {
+        var (code, stdout, stderr) = Oracle.Exec("nsenter", "--net=" + ns.ProcPath, "nft", "list", "ruleset");
+        return code == 0 ? stdout : throw new InvalidOperationException($"nft list ruleset failed ({code}): {stderr}");
+    }
+
     /// <summary>The UDP receive-buffer drops of a namespace (/proc/net/snmp read from inside it).</summary>
     public static long UdpReceiveBufferErrors(NetworkNamespace ns)
     {

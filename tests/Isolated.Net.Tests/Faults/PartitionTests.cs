@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Isolated.Net.Testing;
 using Xunit;
+using Isolated.Net.Faults;
 using static Isolated.Net.Tests.Faults.FaultTraffic;
 
 namespace Isolated.Net.Tests.Faults;
@@ -13,17 +14,26 @@ public sealed class PartitionTests
     private static readonly TimeSpan Quick = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Silence = TimeSpan.FromSeconds(1.5);
 
-    private static Isolated.Net.Topology ThreeNodesOnASwitch() => new TopologyBuilder()
-        .AddSwitch("lan")
-        .AddHost("n1").Connect("n1", "lan")
-        .AddHost("n2").Connect("n2", "lan")
-        .AddHost("n3").Connect("n3", "lan")
-        .Build();
-
-    [PrivilegedFact]
-    public async Task A_partition_stalls_an_open_TCP_stream_and_heal_resumes_it_on_the_same_connection()
+    private static Isolated.Net.Topology ThreeNodesOnASwitch(string mechanism = "nftables")
     {
-        await using var net = ThreeNodesOnASwitch();
+        var net = new TopologyBuilder()
+            .AddSwitch("lan")
+            .AddHost("n1").Connect("n1", "lan")
+            .AddHost("n2").Connect("n2", "lan")
+            .AddHost("n3").Connect("n3", "lan")
+            .Build();
+        net.Faults.PreferredMechanism = Mechanism(mechanism); // both mechanisms are tested; users get the best one here
+        return net;
+    }
+
+    private static CutMechanism Mechanism(string name) => name == "bpf" ? CutMechanism.Bpf : CutMechanism.Nftables;
+
+    [PrivilegedTheory(Tools = "nft")]
+    [InlineData("nftables")]
+    [InlineData("bpf")]
+    public async Task A_partition_stalls_an_open_TCP_stream_and_heal_resumes_it_on_the_same_connection(string mechanism)
+    {
+        await using var net = ThreeNodesOnASwitch(mechanism);
         using var listener = net["n3"].Listen(new IPEndPoint(IPAddress.Any, 7000));
         using var client = await net["n1"].ConnectTcpAsync("n3", 7000);
         using var server = await listener.AcceptAsync();
@@ -39,10 +49,24 @@ public sealed class PartitionTests
         Assert.NotSame(during, await Task.WhenAny(during, Task.Delay(Silence)));
         Assert.True(client.Connected);
 
-        // The oracle: n3's interface carries the fault filter; n1 and n2 talk as before.
-        Assert.Contains("isonet_fault", IngressFilters(net["n3"].Namespace, "eth0"), StringComparison.Ordinal);
-        Assert.Contains("direct-action", IngressFilters(net["n3"].Namespace, "eth0"), StringComparison.Ordinal);
-        Assert.Equal(["noqueue", "clsact"], QdiscKinds(net["n3"].Namespace, "eth0"));
+        // The oracle: n3 drops what n1 and n2 send it (a table of its own, or the fault filter on its
+        // interface); n1 and n2 talk as before.
+        if (mechanism == "nftables")
+        {
+            var rules = NftListRuleset(net["n3"].Namespace);
+            Assert.Contains("table inet isolated_net", rules, StringComparison.Ordinal);
+            Assert.Contains($"ip saddr {net.AddressOf("n1")} drop", rules, StringComparison.Ordinal);
+            Assert.Contains($"ip6 saddr {net.AddressOf("n2", AddressFamily.InterNetworkV6)} drop", rules, StringComparison.Ordinal);
+            Assert.Equal(["noqueue"], QdiscKinds(net["n3"].Namespace, "eth0"));
+        }
+        else
+        {
+            Assert.Contains("isonet_fault", IngressFilters(net["n3"].Namespace, "eth0"), StringComparison.Ordinal);
+            Assert.Contains("direct-action", IngressFilters(net["n3"].Namespace, "eth0"), StringComparison.Ordinal);
+            Assert.Equal(["noqueue", "clsact"], QdiscKinds(net["n3"].Namespace, "eth0"));
+            Assert.Equal("", NftListRuleset(net["n3"].Namespace));
+        }
+        Assert.Equal(Mechanism(mechanism), net.Faults.Mechanism);
         using (var n2Listener = net["n2"].Listen(new IPEndPoint(IPAddress.Any, 7001)))
         using (var n1ToN2 = await net["n1"].ConnectTcpAsync("n2", 7001))
         using (var n2Side = await n2Listener.AcceptAsync())
@@ -56,17 +80,21 @@ public sealed class PartitionTests
         Assert.Equal("after", await TransferAsync(client, server, "after", Quick));
         Assert.Equal("reply", await TransferAsync(server, client, "reply", Quick));
 
-        // Healed means clean: no filter, no clsact left.
+        // Healed means clean: no table, no filter, no clsact left.
         Assert.Equal(["noqueue"], QdiscKinds(net["n3"].Namespace, "eth0"));
         Assert.Equal(["noqueue"], QdiscKinds(net["n1"].Namespace, "eth0"));
+        Assert.Equal("", NftListRuleset(net["n3"].Namespace));
+        Assert.Equal("", NftListRuleset(net["n1"].Namespace));
     }
 
     [PrivilegedTheory]
-    [InlineData(AddressFamily.InterNetwork)]
-    [InlineData(AddressFamily.InterNetworkV6)]
-    public async Task UDP_across_a_partition_is_lost_and_flows_again_after_heal(AddressFamily family)
+    [InlineData(AddressFamily.InterNetwork, "nftables")]
+    [InlineData(AddressFamily.InterNetworkV6, "nftables")]
+    [InlineData(AddressFamily.InterNetwork, "bpf")]
+    [InlineData(AddressFamily.InterNetworkV6, "bpf")]
+    public async Task UDP_across_a_partition_is_lost_and_flows_again_after_heal(AddressFamily family, string mechanism)
     {
-        await using var net = ThreeNodesOnASwitch();
+        await using var net = ThreeNodesOnASwitch(mechanism);
         var n3 = net.AddressOf("n3", family);
         Assert.Equal(20, (await UdpRoundAsync(net["n1"], net["n3"], n3, 20)).Count);
 
