@@ -195,6 +195,49 @@ public sealed class NftTableTests
         Assert.Equal(5, (await UdpRoundAsync(net["a"], net["b"], b, 5, port: 9000)).Count);
     }
 
+    [PrivilegedFact(Tools = "nft")]
+    public async Task A_conntrack_aware_reset_kills_a_tracked_connection_at_its_next_packet()
+    {
+        await using var net = new TopologyBuilder().AddHost("a").AddHost("b").Link("a", "b").Build();
+        var b = net.AddressOf("b");
+        // Conntrack runs in a namespace only while a rule needs it. A flow it did not see open is picked up
+        // mid-stream as "new", not "established"; so track from before the connection opens.
+        var tracked = new NftRuleset();
+        tracked.Chain(NftHook.Input).Add(new NftRule { States = NftConnectionStates.Invalid, Action = NftAction.Drop });
+        NftTable.Apply(net["b"].Namespace, tracked);
+        using var listener = net["b"].Listen(new IPEndPoint(IPAddress.Any, 7000));
+        using var client = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var server = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("before", await TransferAsync(client, server, "before", Quick));
+
+        // Equivalent to: nft add rule inet isolated_net input meta l4proto tcp ct state established reject with tcp reset
+        var reset = new NftRuleset();
+        reset.Chain(NftHook.Input)
+            .Add(new NftRule { States = NftConnectionStates.Invalid, Action = NftAction.Drop })
+            .Add(new NftRule { Protocol = ProtocolType.Tcp, States = NftConnectionStates.Established, Action = NftAction.Reject(NftRejectKind.TcpReset) });
+        NftTable.Apply(net["b"].Namespace, reset);
+
+        // The next segment from a is answered with a reset: a's socket fails, b never sees the bytes.
+        await client.SendAsync("during"u8.ToArray());
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            var buffer = new byte[16];
+            using var timeout = new CancellationTokenSource(Quick);
+            while (await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        Assert.Null(await ReceiveAsync(server, 6, Silence));
+
+        // The rule resets every established flow, a new one too once its handshake completes: a reset is
+        // a rule applied and then removed. With it gone, connections work again.
+        NftTable.Apply(net["b"].Namespace, tracked);
+        using var fresh = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var freshServer = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("after", await TransferAsync(fresh, freshServer, "after", Quick));
+    }
+
     [PrivilegedTheory(Tools = "nft")]
     [InlineData(AddressFamily.InterNetwork)]
     [InlineData(AddressFamily.InterNetworkV6)]
