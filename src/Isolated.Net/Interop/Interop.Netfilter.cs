@@ -1,12 +1,21 @@
+using System.Runtime.InteropServices;
+
 namespace Isolated.Net.Interop;
 
-// nf_tables wire constants (linux/netfilter/nfnetlink.h, nf_tables.h, nf_nat.h, nf_conntrack_common.h,
-// netfilter.h), kept with their C names. NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETGEN and
-// struct nfgenmsg live with the rtnetlink and traffic-control definitions, where the probe first needed
-// them. Every integer inside an nf_tables attribute is big-endian (the kernel reads it with ntohl);
-// register data (NFTA_DATA_VALUE) is the packet's own bytes, or host order for meta and ct keys.
+// nfnetlink and nf_tables wire structs and constants (linux/netlink.h, linux/netfilter/nfnetlink.h,
+// nf_tables.h, nf_nat.h, nf_conntrack_common.h, linux/netfilter.h), kept with their C names. Every
+// integer inside an nf_tables attribute is big-endian (the kernel reads it with ntohl), and so is
+// nfgenmsg.res_id; register data (NFTA_DATA_VALUE) is the packet's own bytes, or host order for meta
+// and ct keys.
 internal static partial class Interop
 {
+    // linux/netlink.h
+    public const int NETLINK_NETFILTER = 12;
+
+    // linux/netfilter/nfnetlink.h
+    public const byte NFNETLINK_V0 = 0;
+    public const ushort NFNL_SUBSYS_NFTABLES = 10;
+
     // linux/netfilter/nfnetlink.h: a transaction is framed by these two messages (NLMSG_MIN_TYPE + 0/1).
     public const ushort NFNL_MSG_BATCH_BEGIN = 0x10;
     public const ushort NFNL_MSG_BATCH_END = 0x11;
@@ -23,6 +32,8 @@ internal static partial class Interop
     public const ushort NFT_MSG_DELRULE = 8;
     public const ushort NFT_MSG_NEWSET = 9;
     public const ushort NFT_MSG_NEWSETELEM = 12;
+    public const ushort NFT_MSG_NEWGEN = 15;
+    public const ushort NFT_MSG_GETGEN = 16;
 
     // linux/netfilter.h: enum nfproto (nfgen_family of an nf_tables message).
     public const byte NFPROTO_UNSPEC = 0;
@@ -177,6 +188,15 @@ internal static partial class Interop
     public const ushort NFTA_MASQ_FLAGS = 1;
     public const ushort NFTA_MASQ_REG_PROTO_MIN = 2;
     public const ushort NFTA_MASQ_REG_PROTO_MAX = 3;
+
+    // The family header of every nfnetlink message.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct nfgenmsg
+    {
+        public byte nfgen_family;
+        public byte version;
+        public ushort res_id;
+    }
 
     /// <summary>The nlmsg_type of an nf_tables message: subsystem in the high byte, NFT_MSG_* in the low.</summary>
     public static ushort NftMessageType(ushort message) => (ushort)((NFNL_SUBSYS_NFTABLES << 8) | message);
