@@ -133,12 +133,14 @@ internal static partial class Interop
     public const uint NFT_PAYLOAD_NETWORK_HEADER = 1;
     public const uint NFT_PAYLOAD_TRANSPORT_HEADER = 2;
 
-    // bitwise: enum nft_bitwise_attributes (NFTA_BITWISE_OP left out: boolean, the default, as nft sends it)
+    // bitwise: enum nft_bitwise_attributes, nft_bitwise_ops
     public const ushort NFTA_BITWISE_SREG = 1;
     public const ushort NFTA_BITWISE_DREG = 2;
     public const ushort NFTA_BITWISE_LEN = 3;
     public const ushort NFTA_BITWISE_MASK = 4;
     public const ushort NFTA_BITWISE_XOR = 5;
+    public const ushort NFTA_BITWISE_OP = 6;
+    public const uint NFT_BITWISE_BOOL = 0;
 
     // immediate: enum nft_immediate_attributes
     public const ushort NFTA_IMMEDIATE_DREG = 1;
@@ -165,6 +167,7 @@ internal static partial class Interop
     public const ushort NFTA_CT_DIRECTION = 3;
     public const ushort NFTA_CT_SREG = 4;
     public const uint NFT_CT_STATE = 0;
+    public const uint NFT_CT_MARK = 3;
     public const uint NF_CT_STATE_INVALID_BIT = 1 << 0;
     public const uint NF_CT_STATE_ESTABLISHED_BIT = 1 << 1; // NF_CT_STATE_BIT(IP_CT_ESTABLISHED)
     public const uint NF_CT_STATE_RELATED_BIT = 1 << 2;     // NF_CT_STATE_BIT(IP_CT_RELATED)

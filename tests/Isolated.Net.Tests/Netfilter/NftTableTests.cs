@@ -4,6 +4,7 @@ using System.Text.Json;
 using Isolated.Net.Netfilter;
 using Isolated.Net.Testing;
 using Xunit;
+using static Isolated.Net.Interop.Interop;
 using static Isolated.Net.Tests.Faults.FaultTraffic;
 
 namespace Isolated.Net.Tests.Netfilter;
@@ -236,6 +237,59 @@ public sealed class NftTableTests
         using var fresh = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
         using var freshServer = await listener.AcceptAsync().WaitAsync(Quick);
         Assert.Equal("after", await TransferAsync(fresh, freshServer, "after", Quick));
+    }
+
+    [PrivilegedFact(Tools = "nft")]
+    public async Task A_generation_marked_reset_kills_flows_older_than_it_even_unseen_ones_and_spares_new_ones()
+    {
+        await using var net = new TopologyBuilder().AddHost("a").AddHost("b").Link("a", "b").Build();
+        var b = net.AddressOf("b");
+        using var listener = net["b"].Listen(new IPEndPoint(IPAddress.Any, 7000));
+        // Opened while no rule needed conntrack: b's kernel never saw this flow start.
+        using var old = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var oldServer = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("before", await TransferAsync(old, oldServer, "before", Quick));
+
+        // Equivalent to: nft add rule inet isolated_net input ct state new tcp flags & (syn | ack) == syn ct mark set 7
+        //                nft add rule inet isolated_net input meta l4proto tcp ct mark != 7 reject with tcp reset
+        const string table = NftRuleset.DefaultTable;
+        var messages = new List<NftMessage>(NftRuleset.ClearMessages())
+        {
+            NftMessage.NewTable(NftRuleset.Family, table),
+            NftMessage.NewChain(NftRuleset.Family, table, new NftRuleset().Chain(NftHook.Input)),
+            NftMessage.NewRule(NftRuleset.Family, table, "input",
+            [
+                new NftCt(NFT_CT_STATE), new NftBitwise([8, 0, 0, 0], [0, 0, 0, 0]), new NftCmp(NFT_CMP_NEQ, [0, 0, 0, 0]),
+                new NftMeta(NFT_META_L4PROTO), new NftCmp(NFT_CMP_EQ, [6]),
+                new NftPayload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1), new NftBitwise([0x12], [0], explicitBoolean: true), new NftCmp(NFT_CMP_EQ, [0x02]),
+                new NftImmediate(NFT_REG_1, [7, 0, 0, 0]), new NftCtSet(NFT_CT_MARK),
+            ]),
+            NftMessage.NewRule(NftRuleset.Family, table, "input",
+                [new NftMeta(NFT_META_L4PROTO), new NftCmp(NFT_CMP_EQ, [6]), new NftCt(NFT_CT_MARK), new NftCmp(NFT_CMP_NEQ, [7, 0, 0, 0]), NftReject.TcpReset()]),
+        };
+        using (var socket = NetfilterSocket.Open(net["b"].Namespace))
+        {
+            socket.Execute(messages);
+        }
+
+        // A connection opened now is marked from its SYN and works, however long the rule stays.
+        using var fresh = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var freshServer = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("fresh", await TransferAsync(fresh, freshServer, "fresh", Quick));
+        Assert.Equal("reply", await TransferAsync(freshServer, fresh, "reply", Quick));
+
+        // The old one is picked up mid-stream, unmarked, and reset at its next segment.
+        await old.SendAsync("during"u8.ToArray());
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            var buffer = new byte[16];
+            using var timeout = new CancellationTokenSource(Quick);
+            while (await old.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        Assert.Equal("still", await TransferAsync(fresh, freshServer, "still", Quick));
     }
 
     [PrivilegedTheory(Tools = "nft")]
