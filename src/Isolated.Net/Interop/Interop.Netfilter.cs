@@ -1,12 +1,21 @@
+using System.Runtime.InteropServices;
+
 namespace Isolated.Net.Interop;
 
-// nf_tables wire constants (linux/netfilter/nfnetlink.h, nf_tables.h, nf_nat.h, nf_conntrack_common.h,
-// netfilter.h), kept with their C names. NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES, NFT_MSG_GETGEN and
-// struct nfgenmsg live with the rtnetlink and traffic-control definitions, where the probe first needed
-// them. Every integer inside an nf_tables attribute is big-endian (the kernel reads it with ntohl);
-// register data (NFTA_DATA_VALUE) is the packet's own bytes, or host order for meta and ct keys.
+// nfnetlink and nf_tables wire structs and constants (linux/netlink.h, linux/netfilter/nfnetlink.h,
+// nf_tables.h, nf_nat.h, nf_conntrack_common.h, linux/netfilter.h), kept with their C names. Every
+// integer inside an nf_tables attribute is big-endian (the kernel reads it with ntohl), and so is
+// nfgenmsg.res_id; register data (NFTA_DATA_VALUE) is the packet's own bytes, or host order for meta
+// and ct keys.
 internal static partial class Interop
 {
+    // linux/netlink.h
+    public const int NETLINK_NETFILTER = 12;
+
+    // linux/netfilter/nfnetlink.h
+    public const byte NFNETLINK_V0 = 0;
+    public const ushort NFNL_SUBSYS_NFTABLES = 10;
+
     // linux/netfilter/nfnetlink.h: a transaction is framed by these two messages (NLMSG_MIN_TYPE + 0/1).
     public const ushort NFNL_MSG_BATCH_BEGIN = 0x10;
     public const ushort NFNL_MSG_BATCH_END = 0x11;
@@ -23,6 +32,8 @@ internal static partial class Interop
     public const ushort NFT_MSG_DELRULE = 8;
     public const ushort NFT_MSG_NEWSET = 9;
     public const ushort NFT_MSG_NEWSETELEM = 12;
+    public const ushort NFT_MSG_NEWGEN = 15;
+    public const ushort NFT_MSG_GETGEN = 16;
 
     // linux/netfilter.h: enum nfproto (nfgen_family of an nf_tables message).
     public const byte NFPROTO_UNSPEC = 0;
@@ -122,12 +133,14 @@ internal static partial class Interop
     public const uint NFT_PAYLOAD_NETWORK_HEADER = 1;
     public const uint NFT_PAYLOAD_TRANSPORT_HEADER = 2;
 
-    // bitwise: enum nft_bitwise_attributes (NFTA_BITWISE_OP left out: boolean, the default, as nft sends it)
+    // bitwise: enum nft_bitwise_attributes, nft_bitwise_ops
     public const ushort NFTA_BITWISE_SREG = 1;
     public const ushort NFTA_BITWISE_DREG = 2;
     public const ushort NFTA_BITWISE_LEN = 3;
     public const ushort NFTA_BITWISE_MASK = 4;
     public const ushort NFTA_BITWISE_XOR = 5;
+    public const ushort NFTA_BITWISE_OP = 6;
+    public const uint NFT_BITWISE_BOOL = 0;
 
     // immediate: enum nft_immediate_attributes
     public const ushort NFTA_IMMEDIATE_DREG = 1;
@@ -154,6 +167,7 @@ internal static partial class Interop
     public const ushort NFTA_CT_DIRECTION = 3;
     public const ushort NFTA_CT_SREG = 4;
     public const uint NFT_CT_STATE = 0;
+    public const uint NFT_CT_MARK = 3;
     public const uint NF_CT_STATE_INVALID_BIT = 1 << 0;
     public const uint NF_CT_STATE_ESTABLISHED_BIT = 1 << 1; // NF_CT_STATE_BIT(IP_CT_ESTABLISHED)
     public const uint NF_CT_STATE_RELATED_BIT = 1 << 2;     // NF_CT_STATE_BIT(IP_CT_RELATED)
@@ -177,6 +191,15 @@ internal static partial class Interop
     public const ushort NFTA_MASQ_FLAGS = 1;
     public const ushort NFTA_MASQ_REG_PROTO_MIN = 2;
     public const ushort NFTA_MASQ_REG_PROTO_MAX = 3;
+
+    // The family header of every nfnetlink message.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct nfgenmsg
+    {
+        public byte nfgen_family;
+        public byte version;
+        public ushort res_id;
+    }
 
     /// <summary>The nlmsg_type of an nf_tables message: subsystem in the high byte, NFT_MSG_* in the low.</summary>
     public static ushort NftMessageType(ushort message) => (ushort)((NFNL_SUBSYS_NFTABLES << 8) | message);

@@ -216,13 +216,6 @@ internal static partial class Interop
     public const ushort ETH_P_IP = 0x0800;
     public const ushort ETH_P_IPV6 = 0x86DD;
 
-    // linux/netfilter/nfnetlink.h and nf_tables.h: enough to ask nf_tables for its generation.
-    public const int NETLINK_NETFILTER = 12;
-    public const byte NFNETLINK_V0 = 0;
-    public const ushort NFNL_SUBSYS_NFTABLES = 10;
-    public const ushort NFT_MSG_NEWGEN = 15;
-    public const ushort NFT_MSG_GETGEN = 16;
-
     public const byte AF_UNSPEC = 0;
     public const byte AF_INET = 2;
     public const byte AF_INET6 = 10;

@@ -2,8 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Isolated.Net.Interop;
 
-// Traffic-control payload structs (linux/pkt_sched.h) and the nfnetlink header (linux/netfilter/
-// nfnetlink.h), with their C names. Host byte order throughout, except nfgenmsg.res_id (network order).
+// Traffic-control payload structs (linux/pkt_sched.h), with their C names, in host byte order.
 internal static partial class Interop
 {
     [StructLayout(LayoutKind.Sequential)]
@@ -43,14 +42,6 @@ internal static partial class Interop
     {
         public uint probability;
         public uint correlation;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct nfgenmsg
-    {
-        public byte nfgen_family;
-        public byte version;
-        public ushort res_id;
     }
 
     /// <summary>TC_H_MAKE: a qdisc or class handle from its major (high 16 bits) and minor parts.</summary>

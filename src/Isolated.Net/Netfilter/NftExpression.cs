@@ -141,10 +141,12 @@ internal sealed class NftCmp : NftExpression
     }
 }
 
-// Equivalent to: bitwise reg N = ( reg N & MASK ) ^ XOR
+// Equivalent to: bitwise reg N = ( reg N & MASK ) ^ XOR. Boolean is the kernel's default operation;
+// nft names it (NFTA_BITWISE_OP) for a flags match such as `tcp flags & (syn | ack) == syn`, and not
+// for a prefix or a ct state, so the golden bytes need both forms.
 internal sealed class NftBitwise : NftExpression
 {
-    public NftBitwise(ReadOnlySpan<byte> mask, ReadOnlySpan<byte> xor, uint source = NFT_REG_1, uint destination = NFT_REG_1) : base("bitwise")
+    public NftBitwise(ReadOnlySpan<byte> mask, ReadOnlySpan<byte> xor, uint source = NFT_REG_1, uint destination = NFT_REG_1, bool explicitBoolean = false) : base("bitwise")
     {
         if (mask.Length != xor.Length)
         {
@@ -154,9 +156,12 @@ internal sealed class NftBitwise : NftExpression
         Xor = xor.ToArray();
         Source = source;
         Destination = destination;
+        ExplicitBoolean = explicitBoolean;
     }
 
     public ReadOnlyMemory<byte> Mask { get; }
+
+    public bool ExplicitBoolean { get; }
 
     public ReadOnlyMemory<byte> Xor { get; }
 
@@ -170,6 +175,10 @@ internal sealed class NftBitwise : NftExpression
     {
         AddBigEndian(data, NFTA_BITWISE_SREG, Source);
         AddBigEndian(data, NFTA_BITWISE_DREG, Destination);
+        if (ExplicitBoolean)
+        {
+            AddBigEndian(data, NFTA_BITWISE_OP, NFT_BITWISE_BOOL);
+        }
         AddBigEndian(data, NFTA_BITWISE_LEN, (uint)Mask.Length);
         AddValue(data, NFTA_BITWISE_MASK, Mask.Span);
         AddValue(data, NFTA_BITWISE_XOR, Xor.Span);
@@ -298,12 +307,34 @@ internal sealed class NftCt : NftExpression
 
     public uint Destination { get; }
 
-    public override string ToString() => $"[ ct load {(Key == NFT_CT_STATE ? "state" : Key.ToString(CultureInfo.InvariantCulture))} => reg {Destination} ]";
+    public override string ToString() => $"[ ct load {Key switch { NFT_CT_STATE => "state", NFT_CT_MARK => "mark", _ => Key.ToString(CultureInfo.InvariantCulture) }} => reg {Destination} ]";
 
     private protected override void EncodeData(NetlinkAttributeWriter data)
     {
         AddBigEndian(data, NFTA_CT_KEY, Key);
         AddBigEndian(data, NFTA_CT_DREG, Destination);
+    }
+}
+
+// Equivalent to: ct set KEY with reg N (e.g. the connection's mark, to tell flows apart later)
+internal sealed class NftCtSet : NftExpression
+{
+    public NftCtSet(uint key, uint source = NFT_REG_1) : base("ct")
+    {
+        Key = key;
+        Source = source;
+    }
+
+    public uint Key { get; }
+
+    public uint Source { get; }
+
+    public override string ToString() => $"[ ct set {(Key == NFT_CT_MARK ? "mark" : Key.ToString(CultureInfo.InvariantCulture))} with reg {Source} ]";
+
+    private protected override void EncodeData(NetlinkAttributeWriter data)
+    {
+        AddBigEndian(data, NFTA_CT_KEY, Key);
+        AddBigEndian(data, NFTA_CT_SREG, Source);
     }
 }
 

@@ -111,6 +111,15 @@ public sealed class NftGoldenTests
         ["meta nfproto ipv4 reject with icmp type host-unreachable"] = (NftCaptured.RejectIcmpHostUnreachableV4, "input", [new NftMeta(NFT_META_NFPROTO), new NftCmp(NFT_CMP_EQ, [NFPROTO_IPV4]), new NftReject(NFT_REJECT_ICMP_UNREACH, 1)]),
         ["meta nfproto ipv6 reject with icmpv6 type admin-prohibited"] = (NftCaptured.RejectIcmpv6AdminProhibited, "input", [new NftMeta(NFT_META_NFPROTO), new NftCmp(NFT_CMP_EQ, [NFPROTO_IPV6]), new NftReject(NFT_REJECT_ICMP_UNREACH, 1)]),
         ["ip daddr != 10.0.1.3 drop"] = (NftCaptured.DaddrNotEqual, "input", [new NftMeta(NFT_META_NFPROTO), new NftCmp(NFT_CMP_EQ, [NFPROTO_IPV4]), new NftPayload(NFT_PAYLOAD_NETWORK_HEADER, 16, 4), new NftCmp(NFT_CMP_NEQ, [10, 0, 1, 3]), NftVerdict.Drop]),
+        // A conntrack-aware reset: new connections are marked from their SYN, the rest (older flows, flows
+        // picked up mid-stream) reset at their next packet.
+        ["ct state new tcp flags & (syn | ack) == syn ct mark set 0x00000007"] = (NftCaptured.CtMarkSetOnSyn, "input",
+            [new NftCt(NFT_CT_STATE), new NftBitwise([8, 0, 0, 0], [0, 0, 0, 0]), new NftCmp(NFT_CMP_NEQ, [0, 0, 0, 0]),
+             new NftMeta(NFT_META_L4PROTO), new NftCmp(NFT_CMP_EQ, [6]),
+             new NftPayload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1), new NftBitwise([0x12], [0], explicitBoolean: true), new NftCmp(NFT_CMP_EQ, [0x02]),
+             new NftImmediate(NFT_REG_1, [7, 0, 0, 0]), new NftCtSet(NFT_CT_MARK)]),
+        ["meta l4proto tcp ct mark != 0x00000007 reject with tcp reset"] = (NftCaptured.CtMarkNotEqualReset, "input",
+            [new NftMeta(NFT_META_L4PROTO), new NftCmp(NFT_CMP_EQ, [6]), new NftCt(NFT_CT_MARK), new NftCmp(NFT_CMP_NEQ, [7, 0, 0, 0]), NftReject.TcpReset()]),
     };
 
     public static TheoryData<string> RawRules => new(s_rawRules.Keys);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Isolated.Net.Netfilter;
 using Isolated.Net.Testing;
 using Xunit;
+using static Isolated.Net.Interop.Interop;
 using static Isolated.Net.Tests.Faults.FaultTraffic;
 
 namespace Isolated.Net.Tests.Netfilter;
@@ -48,6 +49,26 @@ public sealed class NftTableTests
         var (_, stdout, _) = Oracle.Exec("nsenter", "--net=" + ns.ProcPath, "cat", "/proc/net/netlink");
         return stdout.Split('\n').Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Count(f => f.Length > 2 && f[1] == "12" && f[2] != "0");
+    }
+
+    // Where the links point; a thread that ended or an fd closed meanwhile is skipped.
+    private static List<string> LinkTargets(IEnumerable<string> links)
+    {
+        var targets = new List<string>();
+        foreach (var link in links)
+        {
+            try
+            {
+                if (new FileInfo(link).LinkTarget is { } target)
+                {
+                    targets.Add(target);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return targets;
     }
 
     [PrivilegedFact(Tools = "nft")]
@@ -175,6 +196,102 @@ public sealed class NftTableTests
         Assert.Equal(5, (await UdpRoundAsync(net["a"], net["b"], b, 5, port: 9000)).Count);
     }
 
+    [PrivilegedFact(Tools = "nft")]
+    public async Task A_conntrack_aware_reset_kills_a_tracked_connection_at_its_next_packet()
+    {
+        await using var net = new TopologyBuilder().AddHost("a").AddHost("b").Link("a", "b").Build();
+        var b = net.AddressOf("b");
+        // Conntrack runs in a namespace only while a rule needs it. A flow it did not see open is picked up
+        // mid-stream as "new", not "established"; so track from before the connection opens.
+        var tracked = new NftRuleset();
+        tracked.Chain(NftHook.Input).Add(new NftRule { States = NftConnectionStates.Invalid, Action = NftAction.Drop });
+        NftTable.Apply(net["b"].Namespace, tracked);
+        using var listener = net["b"].Listen(new IPEndPoint(IPAddress.Any, 7000));
+        using var client = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var server = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("before", await TransferAsync(client, server, "before", Quick));
+
+        // Equivalent to: nft add rule inet isolated_net input meta l4proto tcp ct state established reject with tcp reset
+        var reset = new NftRuleset();
+        reset.Chain(NftHook.Input)
+            .Add(new NftRule { States = NftConnectionStates.Invalid, Action = NftAction.Drop })
+            .Add(new NftRule { Protocol = ProtocolType.Tcp, States = NftConnectionStates.Established, Action = NftAction.Reject(NftRejectKind.TcpReset) });
+        NftTable.Apply(net["b"].Namespace, reset);
+
+        // The next segment from a is answered with a reset: a's socket fails, b never sees the bytes.
+        await client.SendAsync("during"u8.ToArray());
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            var buffer = new byte[16];
+            using var timeout = new CancellationTokenSource(Quick);
+            while (await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        Assert.Null(await ReceiveAsync(server, 6, Silence));
+
+        // The rule resets every established flow, a new one too once its handshake completes: a reset is
+        // a rule applied and then removed. With it gone, connections work again.
+        NftTable.Apply(net["b"].Namespace, tracked);
+        using var fresh = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var freshServer = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("after", await TransferAsync(fresh, freshServer, "after", Quick));
+    }
+
+    [PrivilegedFact(Tools = "nft")]
+    public async Task A_generation_marked_reset_kills_flows_older_than_it_even_unseen_ones_and_spares_new_ones()
+    {
+        await using var net = new TopologyBuilder().AddHost("a").AddHost("b").Link("a", "b").Build();
+        var b = net.AddressOf("b");
+        using var listener = net["b"].Listen(new IPEndPoint(IPAddress.Any, 7000));
+        // Opened while no rule needed conntrack: b's kernel never saw this flow start.
+        using var old = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var oldServer = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("before", await TransferAsync(old, oldServer, "before", Quick));
+
+        // Equivalent to: nft add rule inet isolated_net input ct state new tcp flags & (syn | ack) == syn ct mark set 7
+        //                nft add rule inet isolated_net input meta l4proto tcp ct mark != 7 reject with tcp reset
+        const string table = NftRuleset.DefaultTable;
+        var messages = new List<NftMessage>(NftRuleset.ClearMessages())
+        {
+            NftMessage.NewTable(NftRuleset.Family, table),
+            NftMessage.NewChain(NftRuleset.Family, table, new NftRuleset().Chain(NftHook.Input)),
+            NftMessage.NewRule(NftRuleset.Family, table, "input",
+            [
+                new NftCt(NFT_CT_STATE), new NftBitwise([8, 0, 0, 0], [0, 0, 0, 0]), new NftCmp(NFT_CMP_NEQ, [0, 0, 0, 0]),
+                new NftMeta(NFT_META_L4PROTO), new NftCmp(NFT_CMP_EQ, [6]),
+                new NftPayload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1), new NftBitwise([0x12], [0], explicitBoolean: true), new NftCmp(NFT_CMP_EQ, [0x02]),
+                new NftImmediate(NFT_REG_1, [7, 0, 0, 0]), new NftCtSet(NFT_CT_MARK),
+            ]),
+            NftMessage.NewRule(NftRuleset.Family, table, "input",
+                [new NftMeta(NFT_META_L4PROTO), new NftCmp(NFT_CMP_EQ, [6]), new NftCt(NFT_CT_MARK), new NftCmp(NFT_CMP_NEQ, [7, 0, 0, 0]), NftReject.TcpReset()]),
+        };
+        using (var socket = NetfilterSocket.Open(net["b"].Namespace))
+        {
+            socket.Execute(messages);
+        }
+
+        // A connection opened now is marked from its SYN and works, however long the rule stays.
+        using var fresh = await net["a"].ConnectTcpAsync(b.ToString(), 7000).WaitAsync(Quick);
+        using var freshServer = await listener.AcceptAsync().WaitAsync(Quick);
+        Assert.Equal("fresh", await TransferAsync(fresh, freshServer, "fresh", Quick));
+        Assert.Equal("reply", await TransferAsync(freshServer, fresh, "reply", Quick));
+
+        // The old one is picked up mid-stream, unmarked, and reset at its next segment.
+        await old.SendAsync("during"u8.ToArray());
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            var buffer = new byte[16];
+            using var timeout = new CancellationTokenSource(Quick);
+            while (await old.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        Assert.Equal("still", await TransferAsync(fresh, freshServer, "still", Quick));
+    }
+
     [PrivilegedTheory(Tools = "nft")]
     [InlineData(AddressFamily.InterNetwork)]
     [InlineData(AddressFamily.InterNetworkV6)]
@@ -229,20 +346,24 @@ public sealed class NftTableTests
     [PrivilegedFact(Tools = "nft")]
     public void A_disposed_namespace_takes_its_table_with_it_and_the_root_namespace_is_untouched()
     {
-        var (_, rootBefore, _) = Oracle.Exec("nft", "list", "ruleset");
-        string path;
-        using (var ns = NetworkNamespace.Create("isonet-nft-" + Environment.ProcessId))
+        // Anonymous, so it runs rootless too: nothing but our fd and thread holds the namespace.
+        ulong inode;
+        using (var ns = NetworkNamespace.Create())
         {
-            path = ns.ProcPath;
+            inode = ns.Inode;
             var ruleset = new NftRuleset();
             ruleset.Chain(NftHook.Input).Add(new NftRule { Action = NftAction.Drop });
             NftTable.Apply(ns, ruleset);
             Assert.Single(Objects(NftJson(ns), "table"));
+            Assert.Equal(0, NetfilterSocketsIn(ns)); // no socket of ours pins it
         }
-        Assert.False(File.Exists("/run/netns/isonet-nft-" + Environment.ProcessId));
-        var (_, rootAfter, _) = Oracle.Exec("nft", "list", "ruleset");
-        Assert.Equal(rootBefore, rootAfter);
-        Assert.DoesNotContain(NftRuleset.DefaultTable, rootAfter, StringComparison.Ordinal);
-        Assert.NotEmpty(path);
+        // No thread or fd of this process refers to the namespace any more, so the kernel frees it and the
+        // table with it; the root namespace never had one.
+        string net = $"net:[{inode}]";
+        Assert.DoesNotContain(net, LinkTargets(Directory.GetDirectories("/proc/self/task").Select(t => Path.Combine(t, "ns", "net"))));
+        Assert.DoesNotContain(net, LinkTargets(Directory.GetFiles("/proc/self/fd")));
+        var (code, rootTables, stderr) = Oracle.Exec("nft", "list", "tables");
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain(NftRuleset.DefaultTable, rootTables, StringComparison.Ordinal);
     }
 }
