@@ -25,7 +25,11 @@ public sealed record StrayThread(int ThreadId, string Name, ulong NamespaceInode
 [SupportedOSPlatform("linux")]
 public static class NamespaceLeakDetector
 {
-    private const string RuntimeJitWorker = ".NET Tiered Com";
+    // Runtime threads that the runtime starts from whichever thread first needs them and ends after some
+    // idle seconds: the tiered-compilation worker (compiles methods) and the background GC thread
+    // (collects garbage, ~20 s idle). Neither opens a socket or starts a process; at worst one keeps a
+    // disposed namespace alive until it exits.
+    private static readonly string[] RuntimeWorkers = [".NET Tiered Com", ".NET BGC"];
 
     private static readonly Lazy<string?> s_rootNamespace = new(() => ReadLink("/proc/self/ns/net"));
 
@@ -60,10 +64,8 @@ public static class NamespaceLeakDetector
             {
                 continue; // the thread exited while we looked
             }
-            if (name == RuntimeJitWorker)
+            if (RuntimeWorkers.Contains(name))
             {
-                // The runtime starts its tiered-compilation worker from whichever thread first needs it
-                // and ends it after a few idle seconds; it only compiles methods and opens no socket.
                 continue;
             }
             strays.Add(new StrayThread(tid, name, ParseInode(ns)));
