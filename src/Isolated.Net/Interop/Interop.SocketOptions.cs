@@ -6,6 +6,7 @@ namespace Isolated.Net.Interop;
 // Socket options the BCL has no name for.
 internal static unsafe partial class Interop
 {
+    public const int SO_REUSEADDR = 2;
     public const int SO_MARK = 36;
 
     /// <summary>

@@ -181,8 +181,13 @@ public sealed partial class PublishedPort
                     int read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        // Half-close: the other side may still answer.
-                        to.Shutdown(SocketShutdown.Send);
+                        // A receive cut short by Abort can end as an end of stream: that must not turn into
+                        // a FIN ahead of the reset (a peer that saw the FIN first reads a clean end).
+                        if (!Volatile.Read(ref _aborted))
+                        {
+                            // Half-close: the other side may still answer.
+                            to.Shutdown(SocketShutdown.Send);
+                        }
                         return;
                     }
                     int sent = 0;

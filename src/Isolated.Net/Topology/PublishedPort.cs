@@ -166,7 +166,9 @@ public sealed partial class PublishedPort : IAsyncDisposable, IDisposable
             if (protocol == ProtocolType.Tcp)
             {
                 // A fixed local port can be published again while connections of the last run sit in TIME_WAIT.
-                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // SO_REUSEADDR alone: the BCL's ReuseAddress also sets SO_REUSEPORT, which would let a second
+                // listener share the port instead of failing.
+                listener.SetRawSocketOption(Interop.Interop.SOL_SOCKET, Interop.Interop.SO_REUSEADDR, BitConverter.GetBytes(1));
                 listener.Bind(endpoint);
                 listener.Listen(512);
             }
