@@ -30,4 +30,36 @@ internal static unsafe partial class Interop
             }
         }
     }
+
+    /// <summary>
+    /// Resets a TCP connection now: the peer gets an RST, and nothing (no FIN) is sent after it. The BCL's
+    /// dispose of a socket with an operation in flight may shut it down (FIN) before the linger-0 close, and
+    /// a peer that saw that FIN reads a clean end of stream instead of the reset.
+    /// </summary>
+    public static void ResetConnection(Socket socket)
+    {
+        // Equivalent to: connect(fd, {AF_UNSPEC}) — tcp_disconnect(): RST for an established connection.
+        bool added = false;
+        try
+        {
+            socket.SafeHandle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        try
+        {
+            byte* unspecified = stackalloc byte[16];
+            new Span<byte>(unspecified, 16).Clear();
+            _ = LibC.connect((int)socket.SafeHandle.DangerousGetHandle(), (sockaddr*)unspecified, 16);
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
 }

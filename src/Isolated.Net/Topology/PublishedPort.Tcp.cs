@@ -104,11 +104,27 @@ public sealed partial class PublishedPort
             }
             catch
             {
-                socket.Dispose();
+                // Cancelled by Dispose: the kernel may have connected already and the server accepted; a
+                // plain close would give it a clean end of stream, where the client gets a reset.
+                Reset(socket);
                 return null;
             }
         }
         return null;
+    }
+
+    // An abortive close: RST, and no FIN before it.
+    private static void Reset(Socket socket)
+    {
+        Interop.Interop.ResetConnection(socket);
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+        socket.Dispose();
     }
 
     // One proxied connection: the client's socket in the caller's namespace, the server's inside the host.
@@ -205,18 +221,6 @@ public sealed partial class PublishedPort
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-        }
-
-        private static void Reset(Socket socket)
-        {
-            try
-            {
-                socket.LingerState = new LingerOption(true, 0);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-            }
-            socket.Dispose();
         }
     }
 }

@@ -34,6 +34,22 @@ public sealed class PublishedPortTests
         await server.WaitAsync(Timeout);
     }
 
+    [PrivilegedFact(Tools = "python3")]
+    public async Task A_real_server_program_inside_the_host_answers_a_plain_HttpClient()
+    {
+        await using var net = Lan();
+        await using var web = net["web"].StartProcess("python3", "-m", "http.server", "80", "--bind", net.AddressOf("web").ToString());
+        await web.WaitForTcpPortAsync(80, Timeout);
+        using var published = net.Publish("web", 80);
+
+        using var http = new HttpClient { BaseAddress = published.GetUri() };
+        using var response = await http.GetAsync(new Uri("/", UriKind.Relative)).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Directory listing", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await web.WaitForOutputAsync("\"GET / HTTP/1.1\" 200", Timeout);   // python's access log, inside web
+    }
+
     [PrivilegedFact]
     public async Task Publish_called_on_a_namespace_thread_listens_in_the_process_namespace_and_leaves_no_stray_thread()
     {
