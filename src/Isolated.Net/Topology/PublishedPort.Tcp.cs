@@ -36,7 +36,6 @@ public sealed partial class PublishedPort
 
     private async Task RelayAsync(Socket client)
     {
-        client.NoDelay = true;
         var relay = new TcpRelay(client);
         lock (_gate)
         {
@@ -49,6 +48,7 @@ public sealed partial class PublishedPort
         }
         try
         {
+            client.NoDelay = true;
             var server = await ConnectInsideAsync().ConfigureAwait(false);
             if (server is null || !relay.Attach(server))
             {
