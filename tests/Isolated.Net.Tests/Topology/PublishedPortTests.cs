@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Isolated.Net.Testing;
+using Isolated.Net.Tests.Faults;
 using Xunit;
 
 namespace Isolated.Net.Tests.Topology;
@@ -177,6 +178,29 @@ public sealed class PublishedPortTests
         var (code, stdout, stderr) = Oracle.Exec("nsenter", "--net=" + net["web"].Namespace.ProcPath, "ss", "-tne", "state", "established", "dport", "= :7000");
         Assert.True(code == 0, stderr);
         Assert.Contains("fwmark:0x" + PublishedPort.Mark.ToString("x", CultureInfo.InvariantCulture), stdout, StringComparison.Ordinal);
+        Assert.Equal(PublishedPort.Mark, Isolated.Net.Faults.TopologyFaults.PublishedPortMark);   // the mark the firewall drops
+    }
+
+    // Cut by the firewall's mark rule: the proxy's connection into the host runs over the host's loopback,
+    // where the BPF fallback on its interfaces would not see it.
+    [KernelFeatureFact(nameof(KernelFeatures.Nftables))]
+    public async Task An_isolated_host_gets_no_published_port_traffic_until_healed()
+    {
+        await using var net = Lan();
+        using var listener = net["web"].Listen(new IPEndPoint(IPAddress.Any, 7000));
+        var server = EchoAsync(listener, connections: 2);
+        using var published = net.Publish("web", 7000);
+        Assert.Equal("before", await RoundTripAsync(published.EndPoint, "before").WaitAsync(Timeout));
+
+        net.Isolate("web");
+        // The proxy accepts on loopback, but its connection into web is dropped: no answer (drop = silence).
+        var cut = RoundTripAsync(published.EndPoint, "cut");
+        await Assert.ThrowsAsync<TimeoutException>(() => cut.WaitAsync(TimeSpan.FromSeconds(2)));
+
+        net.Heal();
+        // The stalled connection's SYN is retransmitted and gets through, as after any healed partition.
+        Assert.Equal("cut", await cut.WaitAsync(Timeout));
+        await server.WaitAsync(Timeout);
     }
 
     [PrivilegedFact]
