@@ -16,13 +16,15 @@ using Isolated.Net.Benchmarks;
 bool quick = args is ["--quick"];
 int? loop = args is ["--loop", var loopArgument] && int.TryParse(loopArgument, CultureInfo.InvariantCulture, out var count) && count > 0 ? count : null;
 bool impairedOnly = args is ["--impaired"];
+bool publishedOnly = args is ["--published"];
 int? sustainedOnly = args is ["--sustained", var sustainedArgument] && int.TryParse(sustainedArgument, CultureInfo.InvariantCulture, out var sustainedCount) && sustainedCount > 0 ? sustainedCount : null;
-if (!(args.Length == 0 || quick || impairedOnly || loop is not null || sustainedOnly is not null))
+if (!(args.Length == 0 || quick || impairedOnly || publishedOnly || loop is not null || sustainedOnly is not null))
 {
     Console.WriteLine("usage: Isolated.Net.Benchmarks [--quick | --loop N]   (as root)");
     Console.WriteLine("  --quick    every benchmark with small counts (under a minute)");
     Console.WriteLine("  --sustained N  only the sustained run (f), with N topologies");
     Console.WriteLine("  --impaired only the impaired-link runs: (g) throughput and (h) precision");
+    Console.WriteLine("  --published only (i): request overhead of a published port");
     Console.WriteLine("  --loop N   only build and dispose the 2-host topology N times, for a profiler:");
     Console.WriteLine("             DOTNET_PerfMapEnabled=1 perf record -g -- dotnet <this>.dll --loop 2000");
     return args.Any(a => a is "-h" or "--help") ? 0 : 2;
@@ -62,8 +64,9 @@ Samples Run(string name, int warmup, int iterations, Action body, string note = 
     return samples;
 }
 
-// --sustained N runs (f) alone, --impaired (g) and (h) alone; otherwise everything runs, comparisons first.
-if (sustainedOnly is null && !impairedOnly)
+// --sustained N runs (f) alone, --impaired (g) and (h) alone, --published (i) alone; otherwise everything
+// runs, comparisons first.
+if (sustainedOnly is null && !impairedOnly && !publishedOnly)
 {
     // (a) and (c) alternate in rounds of ten, so both see the same machine: the other load on it and the
     // kernel's asynchronous teardown of the namespaces the previous round disposed. Each round starts with
@@ -143,6 +146,28 @@ if (sustainedOnly is null && !impairedOnly)
     Metric("networkisolated_overhead_median", nunit.Median - plain.Median, "ms");
     Metric("namespace_create_dispose_median", createDispose.Median, "ms");
     Metric("stray_thread_scan_median", scan.Median, "ms");
+}
+
+if (sustainedOnly is null && !impairedOnly)
+{
+    Settle();
+    Console.Error.WriteLine("running (i) published port: TCP round trips through the proxy and from inside the host…");
+    var (throughPort, insideHost) = await PublishedPortOverhead.MeasureAsync(quick ? 1_000 : 10_000);
+    rows.Add((throughPort, "64 B each way, kept-alive; root-namespace socket -> 127.0.0.1 -> proxy -> host"));
+    rows.Add((insideHost, "64 B each way, kept-alive; socket made inside the host -> its own address"));
+    Metric("published_port_request_overhead_us", (throughPort.Median - insideHost.Median) * 1000, "us");
+    Metric("published_port_round_trip_median_us", throughPort.Median * 1000, "us");
+    Metric("published_port_round_trip_p90_us", throughPort.P90 * 1000, "us");
+    Metric("namespace_round_trip_median_us", insideHost.Median * 1000, "us");
+    if (publishedOnly)
+    {
+        foreach (var (samples, note) in rows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{samples.Name}: n {samples.Count}, median {samples.Median * 1000:0.#} µs, p90 {samples.P90 * 1000:0.#} µs ({note})"));
+        }
+        Console.Write(metrics);
+        return 0;
+    }
 }
 
 Console.Error.WriteLine("running (g) link throughput: impaired link (TAP + forwarder) and veth…");

@@ -93,6 +93,7 @@ public sealed partial class Topology : IAsyncDisposable, IDisposable
             return;
         }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        DisposePublishedPorts();
         // Processes keep a namespace alive: stop them first (SIGTERM, a moment, SIGKILL).
         foreach (var host in _hostOrder)
         {
