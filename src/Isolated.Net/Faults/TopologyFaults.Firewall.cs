@@ -14,7 +14,7 @@ internal sealed partial class TopologyFaults
     private static readonly byte[] NeighbourDiscoveryTypes = [135, 136];
 
     /// <summary>The socket mark of the published-port proxy's connections into a host; isolation cuts them too.</summary>
-    internal const uint PublishedPortMark = 0x150A7ED0;
+    internal const uint PublishedPortMark = PublishedPort.Mark;
 
     /// <summary>What the host's table holds now, in nft words; empty when it has none.</summary>
     public string DescribeFirewall(NetHost host)
