@@ -233,34 +233,8 @@ internal sealed unsafe class NetfilterSocket : IDisposable
     }
 
     // One datagram from the kernel; error is the errno when nothing was received.
-    private int Receive(byte[] buffer, bool dontWait, out int error)
-    {
-        int flags = dontWait ? LibC.MSG_DONTWAIT : 0;
-        fixed (byte* data = buffer)
-        {
-            while (true)
-            {
-                sockaddr_nl from = default;
-                socklen_t fromLength = (uint)sizeof(sockaddr_nl);
-                long received = LibC.recvfrom(_handle.Fd, data, buffer.Length, flags, (sockaddr*)&from, &fromLength);
-                if (received < 0)
-                {
-                    error = LastErrno;
-                    if (error == EINTR)
-                    {
-                        continue;
-                    }
-                    return 0;
-                }
-                if (from.nl_pid != 0)
-                {
-                    continue; // not from the kernel
-                }
-                error = 0;
-                return (int)received;
-            }
-        }
-    }
+    private int Receive(byte[] buffer, bool dontWait, out int error) =>
+        _handle.ReceiveFromKernel(buffer, dontWait ? LibC.MSG_DONTWAIT : 0, out error);
 
     private struct Outcome
     {

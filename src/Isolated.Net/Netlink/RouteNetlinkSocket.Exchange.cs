@@ -215,34 +215,8 @@ internal sealed unsafe partial class RouteNetlinkSocket
 
     // One datagram from the kernel. Returns its full length, which exceeds the buffer when it was
     // truncated (MSG_TRUNC); error is the errno when nothing was received.
-    private int Receive(byte[] buffer, bool dontWait, out int error)
-    {
-        int flags = LibC.MSG_TRUNC | (dontWait ? LibC.MSG_DONTWAIT : 0);
-        fixed (byte* data = buffer)
-        {
-            while (true)
-            {
-                sockaddr_nl from = default;
-                socklen_t fromLength = (uint)sizeof(sockaddr_nl);
-                long received = LibC.recvfrom(_handle.Fd, data, buffer.Length, flags, (sockaddr*)&from, &fromLength);
-                if (received < 0)
-                {
-                    error = LastErrno;
-                    if (error == EINTR)
-                    {
-                        continue;
-                    }
-                    return 0;
-                }
-                if (from.nl_pid != 0)
-                {
-                    continue; // not from the kernel
-                }
-                error = 0;
-                return (int)received;
-            }
-        }
-    }
+    private int Receive(byte[] buffer, bool dontWait, out int error) =>
+        _handle.ReceiveFromKernel(buffer, LibC.MSG_TRUNC | (dontWait ? LibC.MSG_DONTWAIT : 0), out error);
 
     // Records the messages of one datagram against their requests; returns how many requests finished.
     private int Dispatch(ReadOnlySpan<byte> datagram, uint first, Outcome[] outcomes, ReplyHandler? onData)
