@@ -25,6 +25,10 @@ public class NetworkOperationException : IOException
         HResult = errno;
     }
 
+    // A failure whose cause needs more words than the errno: e.g. bpf(2) refused by a sysctl rather than
+    // for a missing capability.
+    internal static NetworkOperationException WithHint(string operation, int errno, string hint) => new(operation, errno, null, hint);
+
     /// <summary>What was being done when the kernel refused, e.g. "creating veth pair 'a0'/'b0'".</summary>
     public string Operation { get; }
 

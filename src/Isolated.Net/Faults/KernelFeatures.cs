@@ -52,6 +52,12 @@ public static class KernelFeatures
             probe(ns);
             return new KernelFeature(module, purpose, missingReason: null);
         }
+        catch (NetworkOperationException ex) when (ex.Errno is EPERM or EACCES)
+        {
+            // The kernel has it, this process may not use it (bpf(2) under unprivileged_bpf_disabled in
+            // rootless mode): a different cause with a different fix.
+            return new KernelFeature(module, purpose, ex.Message, isDenied: true);
+        }
         catch (NetworkOperationException ex)
         {
             return new KernelFeature(module, purpose, ex.Message);
@@ -123,11 +129,12 @@ public static class KernelFeatures
 /// <summary>One kernel feature and whether this kernel has it.</summary>
 public sealed class KernelFeature
 {
-    internal KernelFeature(string module, string purpose, string? missingReason)
+    internal KernelFeature(string module, string purpose, string? missingReason, bool isDenied = false)
     {
         Module = module;
         Purpose = purpose;
         MissingReason = missingReason;
+        IsDenied = missingReason is not null && isDenied;
     }
 
     /// <summary>The kernel module (or built-in) that provides it, e.g. "sch_netem".</summary>
@@ -139,12 +146,20 @@ public sealed class KernelFeature
     /// <summary>True when the probe worked.</summary>
     public bool IsAvailable => MissingReason is null;
 
-    /// <summary>Why the feature is missing (the failed probe's error), or null when it is available.</summary>
+    /// <summary>
+    /// True when the kernel has the feature but refused it to this process (EPERM/EACCES), e.g. bpf(2)
+    /// in rootless mode under kernel.unprivileged_bpf_disabled; <see cref="MissingReason"/> names the setting.
+    /// </summary>
+    public bool IsDenied { get; }
+
+    /// <summary>Why the feature is missing or denied (the failed probe's error), or null when it is available.</summary>
     public string? MissingReason { get; }
 
     /// <summary>A reason to skip a test that needs the feature, or null when it is available.</summary>
-    public string? SkipReason => MissingReason is null ? null : $"this kernel lacks {Module}, needed for {Purpose}: {MissingReason}";
+    public string? SkipReason => MissingReason is null ? null
+        : IsDenied ? $"{Module} is denied to this process, needed for {Purpose}: {MissingReason}"
+        : $"this kernel lacks {Module}, needed for {Purpose}: {MissingReason}";
 
     /// <inheritdoc />
-    public override string ToString() => IsAvailable ? $"{Module}: available" : $"{Module}: missing ({MissingReason})";
+    public override string ToString() => IsAvailable ? $"{Module}: available" : $"{Module}: {(IsDenied ? "denied" : "missing")} ({MissingReason})";
 }

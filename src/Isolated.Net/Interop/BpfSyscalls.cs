@@ -21,7 +21,7 @@ internal static unsafe class BpfSyscalls
         };
         WriteObjectName(attr.map_name, name);
         int fd = Bpf(BPF_MAP_CREATE, ref attr);
-        return fd >= 0 ? new BpfObjectHandle(fd) : throw ErrorFromLastErrno($"creating BPF map '{name}' (bpf BPF_MAP_CREATE)");
+        return fd >= 0 ? new BpfObjectHandle(fd) : throw BpfError($"creating BPF map '{name}' (bpf BPF_MAP_CREATE)");
     }
 
     // Equivalent to: bpftool map update id ID key KEY value VALUE
@@ -92,9 +92,9 @@ internal static unsafe class BpfSyscalls
                 return new BpfObjectHandle(fd);
             }
             int errno = LastErrno;
-            if (errno is EPERM)
+            if (errno is EPERM or EACCES)
             {
-                throw Error(operation, errno);
+                throw BpfError(operation, errno);
             }
             var log = new byte[VerifierLogSize];
             fixed (byte* buffer = log)
@@ -118,7 +118,7 @@ internal static unsafe class BpfSyscalls
     {
         var attr = new bpf_get_fd_by_id_attr { id = id };
         int fd = Bpf(BPF_MAP_GET_FD_BY_ID, ref attr);
-        return fd >= 0 ? new BpfObjectHandle(fd) : throw ErrorFromLastErrno($"opening BPF map #{id} (bpf BPF_MAP_GET_FD_BY_ID)");
+        return fd >= 0 ? new BpfObjectHandle(fd) : throw BpfError($"opening BPF map #{id} (bpf BPF_MAP_GET_FD_BY_ID)");
     }
 
     /// <summary>The kernel's id and name of a map (bpf_map_info).</summary>
@@ -144,6 +144,16 @@ internal static unsafe class BpfSyscalls
             return (int)attr.retval;
         }
     }
+
+    // bpf(2) answers EPERM (or EACCES) when the caller lacks CAP_BPF/CAP_SYS_ADMIN in the initial user
+    // namespace and kernel.unprivileged_bpf_disabled forbids everyone else: say that, not "run as root"
+    // alone, since in rootless mode the process IS uid 0 and has every capability of its namespace.
+    internal static NetworkOperationException BpfError(string operation, int errno) => errno is EPERM or EACCES
+        ? NetworkOperationException.WithHint(operation, errno, Namespaces.UserNamespaces.BpfDeniedExplanation(
+            Namespaces.UserNamespaces.UnprivilegedBpfDisabled, Namespaces.UserNamespaces.InInitialUserNamespace))
+        : Error(operation, errno);
+
+    private static NetworkOperationException BpfError(string operation) => BpfError(operation, LastErrno);
 
     private static string LastLines(byte[] log, int count)
     {

@@ -29,6 +29,19 @@ public static class NetworkPrivileges
     /// <summary>True when both capabilities are effective, so namespaces can be created and entered.</summary>
     public static bool AreSufficient => OperatingSystem.IsLinux() && HasNetAdmin && HasSysAdmin;
 
+    /// <summary>
+    /// True when the privileges come from a user namespace rather than from the machine's root: the
+    /// process runs under <c>isolated-net exec</c> (rootless mode), where BPF, and links into the
+    /// machine's own network namespace, are denied.
+    /// </summary>
+    public static bool IsRootless => AreSufficient && !Namespaces.UserNamespaces.InInitialUserNamespace;
+
+    /// <summary>
+    /// When privileges are missing: null if this user could run rootless (<c>isolated-net exec -- dotnet test</c>),
+    /// else which setting blocks unprivileged user namespaces (e.g. kernel.unprivileged_userns_clone = 0).
+    /// </summary>
+    public static string? RootlessBlocker => Namespaces.UserNamespaces.UserNamespaceBlocker(Namespaces.UserNamespaces.ReadProc);
+
     /// <summary>True when <c>ISOLATED_NET_REQUIRE_PRIVILEGES=1</c>: a privilege skip must fail instead.</summary>
     public static bool AreRequired => Environment.GetEnvironmentVariable(RequireVariable) is "1" or "true" or "True";
 
@@ -52,7 +65,7 @@ public static class NetworkPrivileges
             {
                 missing.Add("CAP_SYS_ADMIN");
             }
-            return missing.Count == 0 ? null : $"{Requirement} (missing {string.Join(" + ", missing)})";
+            return missing.Count == 0 ? null : MissingReasonText(missing, RootlessBlocker);
         }
     }
 
@@ -62,13 +75,18 @@ public static class NetworkPrivileges
     /// </summary>
     public static string? SkipReason => AreRequired ? null : MissingReason;
 
+    // "requires root or CAP_NET_ADMIN + CAP_SYS_ADMIN (missing CAP_NET_ADMIN); or run rootless ...": the
+    // first words stay as they were, CI counts privilege skips by them.
+    internal static string MissingReasonText(IReadOnlyList<string> missing, string? rootlessBlocker) =>
+        $"{Requirement} (missing {string.Join(" + ", missing)}); {Namespaces.UserNamespaces.RootlessAdvice(rootlessBlocker)}";
+
     /// <summary>Throws <see cref="InvalidOperationException"/> with the reason when privileges are missing.</summary>
     public static void EnsureSufficient()
     {
         var reason = MissingReason;
         if (reason is not null)
         {
-            throw new InvalidOperationException($"Isolated.Net {reason}. Run the tests as root (sudo) or grant the test host both capabilities.");
+            throw new InvalidOperationException($"Isolated.Net {reason}. Run the tests as root (sudo), grant the test host both capabilities, or run them rootless through `isolated-net exec -- dotnet test`.");
         }
     }
 

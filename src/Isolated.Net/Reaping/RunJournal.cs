@@ -19,9 +19,10 @@ internal sealed unsafe class RunJournal
 
     private const string DefaultDirectory = "/run/isolated-net";
 
-    // Where journals live: /run/isolated-net, or an absolute path in ISOLATED_NET_STATE_DIR. Every process
-    // of a run (the test host, its reaper, the CLI) must see the same value; runs in different directories
-    // never see, sweep or reap each other's journals.
+    // Where journals live: /run/isolated-net for the machine's root, a per-user directory otherwise (see
+    // DefaultDirectoryFor), or an absolute path in ISOLATED_NET_STATE_DIR. Every process of a run (the test
+    // host, its reaper, the CLI) must see the same value; runs in different directories never see, sweep or
+    // reap each other's journals, so a user's reaper only ever reads that user's journals.
     public static string Directory
     {
         get
@@ -29,14 +30,34 @@ internal sealed unsafe class RunJournal
             string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
             if (string.IsNullOrEmpty(configured))
             {
-                return DefaultDirectory;
+                return DefaultDirectoryFor(Namespaces.UserNamespaces.IsRealRoot, Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), Namespaces.UserNamespaces.OuterUid);
             }
             if (!System.IO.Path.IsPathFullyQualified(configured))
             {
-                throw new InvalidOperationException($"{DirectoryVariable} is '{configured}': it must be an absolute path (or unset for {DefaultDirectory}).");
+                throw new InvalidOperationException($"{DirectoryVariable} is '{configured}': it must be an absolute path (or unset for the default, {DefaultDirectory} as root).");
             }
             return System.IO.Path.TrimEndingDirectorySeparator(configured);
         }
+    }
+
+    // True when the default per-user directory is in use (a configured one is the user's own choice).
+    public static bool IsPerUser => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(DirectoryVariable)) && !Namespaces.UserNamespaces.IsRealRoot;
+
+    // The machine's root keeps /run/isolated-net. Anyone else, including uid 0 of `isolated-net exec`'s user
+    // namespace (not the machine's root: it cannot write /run), keeps state in $XDG_RUNTIME_DIR/isolated-net,
+    // or /tmp/isolated-net-UID (0700) when there is no runtime directory. UID is the uid outside exec's
+    // user namespace, so the CLI run outside it finds the same journals.
+    internal static string DefaultDirectoryFor(bool realRoot, string? xdgRuntimeDirectory, uint outerUid)
+    {
+        if (realRoot)
+        {
+            return DefaultDirectory;
+        }
+        if (!string.IsNullOrEmpty(xdgRuntimeDirectory) && System.IO.Path.IsPathFullyQualified(xdgRuntimeDirectory))
+        {
+            return System.IO.Path.Combine(System.IO.Path.TrimEndingDirectorySeparator(xdgRuntimeDirectory), "isolated-net");
+        }
+        return System.IO.Path.Combine(System.IO.Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"isolated-net-{outerUid}"));
     }
 
     private static readonly Lock s_lock = new();
@@ -193,11 +214,29 @@ internal sealed unsafe class RunJournal
 
     internal static void EnsureDirectory()
     {
-        fixed (byte* path = ToCString(Directory))
+        var directory = Directory;
+        bool perUser = IsPerUser;
+        fixed (byte* path = ToCString(directory))
         {
-            if (LibC.mkdir(path, 0x1ED) != 0 && LastErrno != EEXIST) // 0755
+            // 0700 for a per-user directory (other users must not plant journals for our reaper), 0755 for root's.
+            if (LibC.mkdir(path, perUser ? (mode_t)0x1C0 : (mode_t)0x1ED) != 0 && LastErrno != EEXIST)
             {
-                throw ErrorFromLastErrno($"creating {Directory}");
+                throw ErrorFromLastErrno($"creating {directory}");
+            }
+            if (perUser)
+            {
+                stat st;
+                CheckIo(LibC.lstat(path, &st), $"checking {directory}");
+                uint euid = LibC.geteuid();
+                if ((st.st_mode & LibC.S_IFMT) != LibC.S_IFDIR || st.st_uid != euid)
+                {
+                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                        $"Isolated.Net keeps this user's run journals in {directory}, but it is not a directory owned by this user (uid {euid}): refusing to use it. Remove it, or set {DirectoryVariable} to a directory of your own."));
+                }
+                if ((st.st_mode & 0x3F) != 0) // group or other bits: tighten what we own
+                {
+                    CheckIo(LibC.chmod(path, (mode_t)0x1C0), $"restricting {directory} to its owner (chmod 0700)");
+                }
             }
         }
     }

@@ -6,7 +6,7 @@ using Tmds.Linux;
 namespace Isolated.Net;
 
 /// <summary>A test run's journal: what it made that the kernel does not free by itself.</summary>
-/// <param name="Path">The journal file under /run/isolated-net.</param>
+/// <param name="Path">The journal file in <see cref="RunJournals.Directory"/>.</param>
 /// <param name="ProcessId">The run's process id.</param>
 /// <param name="ProcessName">The run's process name.</param>
 /// <param name="IsAlive">True while the run holds its journal's lock.</param>
@@ -21,7 +21,9 @@ public sealed record RunRecord(string Path, int ProcessId, string ProcessName, b
 public static class RunJournals
 {
     /// <summary>
-    /// The directory journals live in: /run/isolated-net, or the absolute path in the environment variable
+    /// The directory journals live in: /run/isolated-net for the machine's root; for anyone else (including
+    /// rootless runs under <c>isolated-net exec</c>) $XDG_RUNTIME_DIR/isolated-net, or /tmp/isolated-net-UID
+    /// (mode 0700) without a runtime directory; or the absolute path in the environment variable
     /// ISOLATED_NET_STATE_DIR (which the test host, its reaper and the CLI must then all see).
     /// </summary>
     /// <exception cref="InvalidOperationException">ISOLATED_NET_STATE_DIR is set but not an absolute path.</exception>
