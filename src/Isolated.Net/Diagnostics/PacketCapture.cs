@@ -131,10 +131,25 @@ public sealed class PacketCapture : IAsyncDisposable
         return socket;
     }
 
+    // $TMPDIR/isolated-net-captures for the machine's root; $TMPDIR/isolated-net-captures-UID (0700, UID
+    // outside isolated-net exec's user namespace) for anyone else, so users never share, or fail on, a
+    // directory another user made. Not $XDG_RUNTIME_DIR: captures can be large, and that is a small tmpfs.
+    internal static string DefaultDirectory()
+    {
+        var temp = System.IO.Path.GetTempPath();
+        if (Namespaces.UserNamespaces.IsRealRoot)
+        {
+            return System.IO.Path.Combine(temp, "isolated-net-captures");
+        }
+        var directory = System.IO.Path.Combine(temp, string.Create(CultureInfo.InvariantCulture, $"isolated-net-captures-{Namespaces.UserNamespaces.OuterUid}"));
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return directory;
+    }
+
     private static string DefaultPath(string source)
     {
         var name = string.Concat(source.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
-        return System.IO.Path.Combine(System.IO.Path.GetTempPath(), "isolated-net-captures",
+        return System.IO.Path.Combine(DefaultDirectory(),
             string.Create(CultureInfo.InvariantCulture, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}.pcap"));
     }
 
