@@ -239,7 +239,7 @@ internal static unsafe class UserNamespaceLauncher
             plan->BringLoopbackUp = options.NewNetwork ? 1 : 0;
             plan->Path = strings.Add(path);
             plan->Argv = strings.AddArray(options.Command);
-            plan->Envp = strings.AddArray(EnvironmentStrings());
+            plan->Envp = strings.AddArray(EnvironmentStrings(PrivateTemp(error)));
             plan->RunNetns = Directory.Exists("/run/netns") ? strings.Add("/run/netns") : null;
             plan->Tmpfs = strings.Add("tmpfs");
             plan->TmpfsOptions = strings.Add("mode=0755");
@@ -430,6 +430,44 @@ internal static unsafe class UserNamespaceLauncher
         return null;
     }
 
+    // Inside the namespace the user is "root", and tools that name temporary files after the user (NuGet's
+    // /tmp/NuGetScratchroot, MSBuild's node files) would collide with the machine root's, which this user
+    // cannot touch. With TMPDIR unset, give the command a temporary directory of the user's own.
+    private static Dictionary<string, string>? PrivateTemp(TextWriter error)
+    {
+        if (!string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("TMPDIR")))
+        {
+            return null;
+        }
+        var directory = string.Create(CultureInfo.InvariantCulture, $"/tmp/isolated-net-exec-{Tmds.Linux.LibC.geteuid()}");
+        try
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var info = new DirectoryInfo(directory);
+            if (info.LinkTarget is not null || File.GetUnixFileMode(directory) != (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute) || !OwnedByMe(directory))
+            {
+                error.WriteLine($"isolated-net exec: {directory} is not a private directory of this user; TMPDIR left unset");
+                return null;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"isolated-net exec: cannot create {directory} ({ex.Message}); TMPDIR left unset");
+            return null;
+        }
+        return new Dictionary<string, string>(StringComparer.Ordinal) { ["TMPDIR"] = directory };
+    }
+
+    private static bool OwnedByMe(string path)
+    {
+        Tmds.Linux.stat st;
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return Tmds.Linux.LibC.lstat(p, &st) == 0 && st.st_uid == Tmds.Linux.LibC.geteuid();
+        }
+    }
+
     private static int ReadFully(int fd, byte* buffer, int length)
     {
         int got = 0;
@@ -489,12 +527,19 @@ internal static unsafe class UserNamespaceLauncher
         _ => "E" + errno.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static List<string> EnvironmentStrings()
+    private static List<string> EnvironmentStrings(Dictionary<string, string>? extra = null)
     {
         var list = new List<string>();
         foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
         {
-            list.Add($"{entry.Key}={entry.Value}");
+            if (extra is null || !extra.ContainsKey((string)entry.Key))
+            {
+                list.Add($"{entry.Key}={entry.Value}");
+            }
+        }
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            list.Add($"{key}={value}");
         }
         list.Sort(StringComparer.Ordinal);
         return list;

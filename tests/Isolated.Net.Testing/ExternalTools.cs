@@ -10,6 +10,17 @@ public static class ExternalTools
     /// <summary>Part of every skip reason for a missing program, so CI can tell these skips apart.</summary>
     public const string SkipMarker = "(Debian/Ubuntu: apt-get install";
 
+    /// <summary>
+    /// Part of every skip reason for a feature rootless mode (<c>isolated-net exec</c>) cannot have, such
+    /// as a link into the machine's own network namespace. `.ci/run` lists these skips of its rootless run
+    /// and does not count them as privilege skips.
+    /// </summary>
+    public const string RootlessSkipMarker = "not available rootless:";
+
+    /// <summary>The skip reason for a test that cannot run rootless, or null when this run is not rootless.</summary>
+    public static string? RootlessSkipReason(string? why) =>
+        why is not null && NetworkPrivileges.IsRootless ? $"{RootlessSkipMarker} {why}" : null;
+
     /// <summary>The privileged tests read the kernel back through these (the <see cref="Oracle"/>).</summary>
     public const string OracleTools = "ip tc nsenter";
 
@@ -43,8 +54,8 @@ public static class ExternalTools
         Directories.Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
     /// <summary>Why a privileged test that runs <paramref name="programs"/> (besides the oracle's) cannot run here; null when it can.</summary>
-    public static string? PrivilegedSkipReason(string? programs) =>
-        NetworkPrivileges.SkipReason ?? SkipReason(OracleTools + " " + programs);
+    public static string? PrivilegedSkipReason(string? programs, string? notRootless = null) =>
+        NetworkPrivileges.SkipReason ?? RootlessSkipReason(notRootless) ?? SkipReason(OracleTools + " " + programs);
 
     /// <summary>
     /// Null when every program in <paramref name="programs"/> (separated by spaces) is installed; otherwise

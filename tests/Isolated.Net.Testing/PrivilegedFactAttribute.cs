@@ -16,10 +16,16 @@ public sealed class PrivilegedFactAttribute : FactAttribute
     /// <summary>Programs the test runs besides the oracle's, separated by spaces: "socat curl".</summary>
     public string? Tools { get; set; }
 
+    /// <summary>
+    /// Why the test cannot run rootless (under <c>isolated-net exec</c>), e.g. "a root link changes the
+    /// machine's own network namespace"; there it is skipped with this reason. Null: it runs rootless too.
+    /// </summary>
+    public string? NotRootless { get; set; }
+
     /// <inheritdoc />
     public override string? Skip
     {
-        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools);
+        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools, NotRootless);
         set => _skip = value;
     }
 }
@@ -32,10 +38,13 @@ public sealed class PrivilegedTheoryAttribute : TheoryAttribute
     /// <summary>Programs the test runs besides the oracle's, separated by spaces.</summary>
     public string? Tools { get; set; }
 
+    /// <summary>Why the test cannot run rootless; see <see cref="PrivilegedFactAttribute.NotRootless"/>.</summary>
+    public string? NotRootless { get; set; }
+
     /// <inheritdoc />
     public override string? Skip
     {
-        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools);
+        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools, NotRootless);
         set => _skip = value;
     }
 }

@@ -57,7 +57,9 @@ internal sealed unsafe class RunJournal
         {
             return System.IO.Path.Combine(System.IO.Path.TrimEndingDirectorySeparator(xdgRuntimeDirectory), "isolated-net");
         }
-        return System.IO.Path.Combine(System.IO.Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"isolated-net-{outerUid}"));
+        // Literally /tmp, not $TMPDIR: isolated-net exec gives its command a TMPDIR of its own, and the CLI
+        // outside must find the same journals.
+        return string.Create(CultureInfo.InvariantCulture, $"/tmp/isolated-net-{outerUid}");
     }
 
     private static readonly Lock s_lock = new();
