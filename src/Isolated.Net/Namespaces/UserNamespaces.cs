@@ -80,14 +80,15 @@ internal static unsafe class UserNamespaces
 
     /// <summary>
     /// True when the user namespace that owns this thread's network namespace is the process's own
-    /// user namespace (or one below it would not matter: we compare exactly), so the process's
-    /// capabilities apply to it. False for the machine's network namespace seen from `isolated-net exec`.
+    /// user namespace, so the process's capabilities apply to it. False for the machine's network namespace seen from `isolated-net exec`.
     /// </summary>
-    public static bool OwnsCurrentNetworkNamespace
+    public static bool OwnsCurrentNetworkNamespace => OwnsNetworkNamespace("/proc/thread-self/ns/net");
+
+    /// <summary>As <see cref="OwnsCurrentNetworkNamespace"/>, for the network namespace at an nsfs path.</summary>
+    public static bool OwnsNetworkNamespace(string path)
     {
-        get
         {
-            int netns = Open("/proc/thread-self/ns/net", LibC.O_RDONLY);
+            int netns = Open(path, LibC.O_RDONLY);
             if (netns < 0)
             {
                 return InInitialUserNamespace;
@@ -127,6 +128,20 @@ internal static unsafe class UserNamespaces
             {
                 _ = LibC.close(netns);
             }
+        }
+    }
+
+    /// <summary>
+    /// Throws when rootless mode cannot change the machine's network namespace (the one this process
+    /// started in), naming <paramref name="what"/> and the way out.
+    /// </summary>
+    public static void EnsureProcessNetworkNamespaceIsOurs(string what)
+    {
+        if (!InInitialUserNamespace && !OwnsNetworkNamespace("/proc/self/ns/net"))
+        {
+            throw new NotSupportedException(
+                $"{what} is not available rootless: it changes the network namespace this process started in, which belongs to the machine, "
+                + "not to the user namespace of `isolated-net exec`. Run as root, or run under `isolated-net exec --net`, which gives the process a network namespace of its own.");
         }
     }
 

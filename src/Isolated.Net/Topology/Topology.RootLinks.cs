@@ -19,6 +19,7 @@ public sealed partial class Topology
     /// <param name="host">The host to connect.</param>
     /// <param name="subnet">An IPv4 /30 for the link (root side .1, host side .2); default: one from 169.254.100.0–169.254.199.255, chosen per process.</param>
     /// <exception cref="ArgumentException">The subnet is not a /30 with its host bits zero.</exception>
+    /// <exception cref="NotSupportedException">Rootless mode (<c>isolated-net exec</c> without <c>--net</c>): the root namespace is the machine's.</exception>
     public RootLink ConnectToRoot(string host, string? subnet = null)
     {
         var target = this[host];
@@ -38,6 +39,8 @@ public sealed partial class Topology
         var rootName = string.Create(CultureInfo.InvariantCulture, $"isn{Environment.ProcessId % 100000:D5}{n % 10000:D4}");
         var hostName = "root" + _rootLinks.Count(l => l.Host == target).ToString(CultureInfo.InvariantCulture);
         var tag = RootLink.Tag;
+
+        Namespaces.UserNamespaces.EnsureProcessNetworkNamespaceIsOurs("A root link (Topology.ConnectToRoot)");
 
         // Journaled first: if the host namespace outlives a crash (a process kept it), the reaper
         // deletes the root side, recognising it by name and alias.

@@ -7,7 +7,9 @@ namespace Isolated.Net.Tests.Topology;
 
 public sealed class RootLinkTests
 {
-    [PrivilegedFact]
+    private const string RootlessReason = "a root link changes the machine's network namespace, which isolated-net exec's user namespace does not own";
+
+    [PrivilegedFact(NotRootless = RootlessReason)]
     public async Task A_host_reaches_a_service_on_the_machine_through_its_root_link_and_dispose_removes_it()
     {
         await using var net = new TopologyBuilder().AddHost("app").Build();
@@ -37,7 +39,7 @@ public sealed class RootLinkTests
         Assert.DoesNotContain(link.RootInterfaceName, Oracle.Exec("ip", "-o", "link", "show").Stdout, StringComparison.Ordinal);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(NotRootless = RootlessReason)]
     public async Task Disposing_the_topology_takes_the_root_link_with_it()
     {
         var net = new TopologyBuilder().AddHost("app").Build();
@@ -62,5 +64,20 @@ public sealed class RootLinkTests
         Assert.Throws<ArgumentException>(() => net.ConnectToRoot("app", "10.0.0.0/24"));
         Assert.Throws<ArgumentException>(() => net.ConnectToRoot("app", "169.254.1.1/30"));
         Assert.Throws<KeyNotFoundException>(() => net.ConnectToRoot("nobody"));
+    }
+
+    [PrivilegedFact]
+    public async Task Rootless_a_root_link_into_the_machines_namespace_fails_clearly_and_changes_nothing()
+    {
+        if (!NetworkPrivileges.IsRootless || Isolated.Net.Namespaces.UserNamespaces.OwnsNetworkNamespace("/proc/self/ns/net"))
+        {
+            return; // as root (or under exec --net) root links work: the tests above cover them
+        }
+        await using var net = new TopologyBuilder().AddHost("app").Build();
+        var error = Assert.Throws<NotSupportedException>(() => net.ConnectToRoot("app"));
+        Assert.Contains("not available rootless", error.Message, StringComparison.Ordinal);
+        Assert.Contains("isolated-net exec --net", error.Message, StringComparison.Ordinal);
+        Assert.Empty(net["app"].Namespace.Run(() => System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.Name.StartsWith("root", StringComparison.Ordinal)).ToList()));
     }
 }
