@@ -2,12 +2,13 @@ using System.Globalization;
 using Isolated.Net;
 
 // Builds what a test host builds — a named namespace, a topology, processes inside hosts — announcing
-// each step on stdout. VICTIM_PARK_AT=<step> makes it stop there and wait to be killed.
+// each step on stdout. VICTIM_PARK_AT=<step> makes it stop there and wait to be killed; VICTIM_ANONYMOUS=1
+// leaves out the named namespace (rootless tests, where /run/netns may not be there to mount a private one).
 var prefix = args.Length > 0 ? args[0] : "victim-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
 var parkAt = Environment.GetEnvironmentVariable("VICTIM_PARK_AT");
 
 Step("start");
-var named = NetworkNamespace.Create(prefix);
+var named = Environment.GetEnvironmentVariable("VICTIM_ANONYMOUS") == "1" ? NetworkNamespace.Create() : NetworkNamespace.Create(prefix);
 Console.WriteLine($"NAMED {named.Inode}");
 Step("named");
 var net = new TopologyBuilder()

@@ -17,9 +17,43 @@ public static class ExternalTools
     /// </summary>
     public const string RootlessSkipMarker = "not available rootless:";
 
+    /// <summary>Why tests of the BPF fault mechanism (BPF partitions, in-kernel loss) cannot run rootless.</summary>
+    public const string BpfFaultsNotRootless =
+        "the BPF fault mechanism (BPF partitions, in-kernel loss) needs bpf(2), which is denied in a user namespace (tc programs need CAP_BPF in the machine's own user namespace)";
+
     /// <summary>The skip reason for a test that cannot run rootless, or null when this run is not rootless.</summary>
     public static string? RootlessSkipReason(string? why) =>
         why is not null && NetworkPrivileges.IsRootless ? $"{RootlessSkipMarker} {why}" : null;
+
+    /// <summary>
+    /// Rootless, the TAP devices of the impaired link need /dev/net/tun open to this user (0666 on most
+    /// distributions, 0600 in some containers): the skip reason when it is not, else null.
+    /// </summary>
+    public static string? TapDeviceRootlessSkipReason()
+    {
+        if (!NetworkPrivileges.IsRootless)
+        {
+            return null;
+        }
+        try
+        {
+            using var tun = File.OpenHandle("/dev/net/tun", FileMode.Open, FileAccess.ReadWrite);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            string mode;
+            try
+            {
+                mode = Convert.ToString((int)File.GetUnixFileMode("/dev/net/tun"), 8);
+            }
+            catch (Exception inner) when (inner is IOException or UnauthorizedAccessException)
+            {
+                mode = "unknown";
+            }
+            return $"{RootlessSkipMarker} the impaired link's TAP devices need /dev/net/tun, which is mode {mode} here, not open to this user (most distributions make it 0666)";
+        }
+    }
 
     /// <summary>The privileged tests read the kernel back through these (the <see cref="Oracle"/>).</summary>
     public const string OracleTools = "ip tc nsenter";
@@ -30,6 +64,7 @@ public static class ExternalTools
         ["tc"] = "iproute2",
         ["nsenter"] = "util-linux",
         ["setpriv"] = "util-linux",
+        ["unshare"] = "util-linux",
         ["capsh"] = "libcap2-bin",
         ["socat"] = "socat",
         ["curl"] = "curl",
@@ -54,8 +89,8 @@ public static class ExternalTools
         Directories.Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
     /// <summary>Why a privileged test that runs <paramref name="programs"/> (besides the oracle's) cannot run here; null when it can.</summary>
-    public static string? PrivilegedSkipReason(string? programs, string? notRootless = null) =>
-        NetworkPrivileges.SkipReason ?? RootlessSkipReason(notRootless) ?? SkipReason(OracleTools + " " + programs);
+    public static string? PrivilegedSkipReason(string? programs, string? notRootless = null, bool usesTapDevice = false) =>
+        NetworkPrivileges.SkipReason ?? RootlessSkipReason(notRootless) ?? (usesTapDevice ? TapDeviceRootlessSkipReason() : null) ?? SkipReason(OracleTools + " " + programs);
 
     /// <summary>
     /// Null when every program in <paramref name="programs"/> (separated by spaces) is installed; otherwise

@@ -22,10 +22,13 @@ public sealed class PrivilegedFactAttribute : FactAttribute
     /// </summary>
     public string? NotRootless { get; set; }
 
+    /// <summary>True when the test makes TAP devices (the impaired link): rootless it needs /dev/net/tun open to the user.</summary>
+    public bool UsesTapDevice { get; set; }
+
     /// <inheritdoc />
     public override string? Skip
     {
-        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools, NotRootless);
+        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools, NotRootless, UsesTapDevice);
         set => _skip = value;
     }
 }
@@ -41,10 +44,13 @@ public sealed class PrivilegedTheoryAttribute : TheoryAttribute
     /// <summary>Why the test cannot run rootless; see <see cref="PrivilegedFactAttribute.NotRootless"/>.</summary>
     public string? NotRootless { get; set; }
 
+    /// <summary>True when the test makes TAP devices (the impaired link): rootless it needs /dev/net/tun open to the user.</summary>
+    public bool UsesTapDevice { get; set; }
+
     /// <inheritdoc />
     public override string? Skip
     {
-        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools, NotRootless);
+        get => _skip ?? ExternalTools.PrivilegedSkipReason(Tools, NotRootless, UsesTapDevice);
         set => _skip = value;
     }
 }

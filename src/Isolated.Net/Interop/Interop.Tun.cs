@@ -53,6 +53,22 @@ internal static unsafe partial class Interop
         public long tv_nsec;
     }
 
+    private static string TunDeviceMode()
+    {
+        try
+        {
+            return "mode " + Convert.ToString((int)File.GetUnixFileMode(TunDevicePath), 8).PadLeft(4, '0');
+        }
+        catch (IOException)
+        {
+            return "mode unknown";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "mode unknown";
+        }
+    }
+
     /// <summary>
     /// Opens /dev/net/tun and makes a TAP device (no packet-info header) named <paramref name="name"/>
     /// with ifindex <paramref name="index"/> in the calling thread's network namespace; the device lives
@@ -63,7 +79,16 @@ internal static unsafe partial class Interop
         int fd = Open(TunDevicePath, LibC.O_RDWR | LibC.O_NONBLOCK);
         if (fd < 0)
         {
-            throw ErrorFromLastErrno($"creating TAP device '{name}' (open {TunDevicePath})");
+            int errno = LastErrno;
+            var operation = $"creating TAP device '{name}' (open {TunDevicePath})";
+            // Rootless, the device node belongs to the machine's root: its mode decides (0666 on most
+            // distributions, 0600 in some containers), not our capabilities in the user namespace.
+            if (errno is EACCES or EPERM && !Namespaces.UserNamespaces.IsRealRoot)
+            {
+                throw NetworkOperationException.WithHint(operation, errno,
+                    $"{TunDevicePath} is not open to this user ({TunDeviceMode()}); the impaired link needs it, and most distributions make it 0666 (as root: chmod 0666 {TunDevicePath})");
+            }
+            throw Error(operation, errno);
         }
         var handle = new TapHandle(fd);
         try

@@ -94,7 +94,7 @@ public class FaultFilterProgramTests
         Assert.False(LossPattern.IsDropped(0, 0, threshold: 0xe220a839));
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(NotRootless = ExternalTools.BpfFaultsNotRootless)]
     public void Kernel_verdicts_match_the_cut_map_and_the_loss_model()
     {
         using var cut = BpfSyscalls.CreateMap(BPF_MAP_TYPE_HASH, FaultFilterProgram.CutKeySize, FaultFilterProgram.CutValueSize, 16, FaultFilterProgram.CutMapName);

@@ -11,7 +11,7 @@ namespace Isolated.Net.Tests.ImpairedLinks;
 [Collection(nameof(ProcessWideCounts))]
 public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
 {
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task Dispose_stops_the_forwarder_and_leaves_no_thread_or_fd()
     {
         await RoundTripOnceAsync(); // lazily created runtime state is not a leak
@@ -45,7 +45,7 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         Assert.Empty(NamespaceLeakDetector.FindStrayThreads());
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task The_forwarder_threads_use_no_CPU_while_idle()
     {
         await using var net = Build();
@@ -66,7 +66,7 @@ public sealed class ImpairedLinkLifecycleTests(ITestOutputHelper output)
         Assert.InRange(used, 0, 2);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task Deleting_one_end_stops_the_forwarder_and_removes_the_other_end()
     {
         await using var net = Build();

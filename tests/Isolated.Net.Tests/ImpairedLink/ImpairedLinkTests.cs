@@ -11,7 +11,7 @@ namespace Isolated.Net.Tests.ImpairedLinks;
 [Collection(nameof(ImpairmentTiming))]
 public sealed class ImpairedLinkTests(ITestOutputHelper output)
 {
-    [PrivilegedTheory]
+    [PrivilegedTheory(UsesTapDevice = true)]
     [InlineData(AddressFamily.InterNetwork)]
     [InlineData(AddressFamily.InterNetworkV6)]
     public async Task An_unimpaired_link_carries_TCP_and_UDP_both_ways(AddressFamily family)
@@ -32,7 +32,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.True(link.Forwarder.BtoA.Counters.Passed > 0);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task The_ends_are_ordinary_interfaces_with_the_planned_index_name_and_MTU()
     {
         await using var net = new TopologyBuilder().AddHost("a").AddHost("b").AddHost("c")
@@ -59,7 +59,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.Equal(0, net.GetLink("a", "b").Forwarder.AtoB.Counters.Undeliverable);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task Twenty_percent_loss_drops_a_fifth_and_the_same_seed_drops_the_same_datagrams()
     {
         const int count = 5000;
@@ -99,7 +99,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         }
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task Duplication_and_reordering_are_seen_by_the_receiver_in_the_asked_proportions()
     {
         const int count = 5000;
@@ -150,7 +150,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.InRange(decisions.Count(d => d.Reorder), 173, 327);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task Settings_change_at_run_time()
     {
         await using var net = new TopologyBuilder().AddHost("a").AddHost("b").ImpairedLink("a", "b").Build();
@@ -170,7 +170,7 @@ public sealed class ImpairedLinkTests(ITestOutputHelper output)
         Assert.Equal(0, direction.Settings.Duplication);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true, NotRootless = ExternalTools.BpfFaultsNotRootless)]
     public void The_fault_API_works_on_an_impaired_link_too()
     {
         using var net = new TopologyBuilder().AddHost("a").AddHost("b").ImpairedLink("a", "b").Build();

@@ -23,7 +23,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
 {
     private static readonly long TicksPerMillisecond = Stopwatch.Frequency / 1000;
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task A_50_ms_one_way_delay_gives_a_TCP_round_trip_of_at_least_100_ms()
     {
         await using var net = new TopologyBuilder().AddHost("a").AddHost("b")
@@ -52,7 +52,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         Assert.All(rtts, rtt => Assert.True(rtt >= 100, $"an echo came back after {rtt:F3} ms"));
     }
 
-    [PrivilegedTheory]
+    [PrivilegedTheory(UsesTapDevice = true)]
     [InlineData(JitterDistribution.Uniform)]
     [InlineData(JitterDistribution.Normal)]
     public void Jitter_draws_the_asked_spread_and_each_datagram_is_held_its_drawn_delay(JitterDistribution distribution)
@@ -121,7 +121,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         }
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task A_rate_limit_paces_frames_and_a_full_queue_drops_the_rest()
     {
         const int burst = 100, queueLimit = 20, payload = 1000;
@@ -188,7 +188,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
             $"{passed.Count} frames crossed in {elapsed.TotalMilliseconds:F1} ms, faster than the {serializationMs:F1} ms the rate allows");
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public void An_impaired_switch_connection_slows_only_that_host()
     {
         using var net = new TopologyBuilder().AddSwitch("lan")
@@ -215,7 +215,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         Assert.Throws<InvalidOperationException>(() => net["near1"].GetInterface("eth0").Forwarder);
     }
 
-    [PrivilegedFact]
+    [PrivilegedFact(UsesTapDevice = true)]
     public async Task A_bulk_TCP_transfer_crosses_an_unimpaired_impaired_link_byte_for_byte()
     {
         await using var net = new TopologyBuilder().AddHost("a").AddHost("b").ImpairedLink("a", "b").Build();

@@ -15,7 +15,7 @@ public sealed class ClusterSampleTests
     private const string RunMarker = "ISOLATED_NET_SAMPLE_RUN";
     private static readonly TimeSpan SampleTimeout = TimeSpan.FromSeconds(60);
 
-    [PrivilegedFact]
+    [PrivilegedFact(NotRootless = ExternalTools.BpfFaultsNotRootless)]
     public async Task The_cluster_sample_shows_the_partition_and_the_heal_and_leaves_nothing_behind()
     {
         var namedBefore = NamedNamespaces();
