@@ -84,6 +84,9 @@ public static class ExternalTools
         .Distinct()
         .ToArray();
 
+    /// <summary>PATH with the sbin directories added: what the oracle's programs are run with.</summary>
+    public static string SearchPath => string.Join(':', Directories);
+
     /// <summary>The full path of PROGRAM, or null when it is not installed.</summary>
     public static string? Find(string program) =>
         Directories.Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);

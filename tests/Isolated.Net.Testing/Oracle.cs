@@ -22,12 +22,15 @@ public static class Oracle
     /// <summary>How to start a program with its output redirected and its arguments passed verbatim.</summary>
     public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo(file)
+        var start = new ProcessStartInfo(file.Contains('/', StringComparison.Ordinal) ? file : ExternalTools.Find(file) ?? file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // A non-root PATH (Debian's, or a rootless run's) lacks the sbin directories where ip, tc and nft
+        // live; nsenter looks the program up on PATH.
+        start.Environment["PATH"] = ExternalTools.SearchPath;
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
