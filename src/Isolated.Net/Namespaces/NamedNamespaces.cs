@@ -21,7 +21,7 @@ internal static unsafe class NamedNamespaces
         int fd = Open(path, LibC.O_RDONLY | LibC.O_CREAT | LibC.O_EXCL, 0);
         if (fd < 0)
         {
-            var error = ErrorFromLastErrno($"creating named network namespace '{name}' ({path})");
+            var error = RootlessError(ErrorFromLastErrno($"creating named network namespace '{name}' ({path})"));
             Reaping.RunJournal.Release(journalId);
             throw error;
         }
@@ -55,6 +55,16 @@ internal static unsafe class NamedNamespaces
         Reaping.RunJournal.Release(journalId);
     }
 
+    // Rootless, /run/netns belongs to the machine's root: `isolated-net exec` mounts a private tmpfs over it
+    // when it exists, and nothing can be done when it does not. Say so instead of "run as root".
+    private static NetworkOperationException RootlessError(NetworkOperationException error) =>
+        error.Errno is EACCES or EPERM && !UserNamespaces.IsRealRoot
+            ? NetworkOperationException.WithHint(error.Operation, error.Errno,
+                $"named network namespaces are not available rootless here: {NetworkNamespace.NamedNamespaceDirectory} belongs to the machine's root. "
+                + $"Under `isolated-net exec` it is a private, writable directory if it exists (once, as root: mkdir -p {NetworkNamespace.NamedNamespaceDirectory}); "
+                + "or use anonymous namespaces (NetworkNamespace.Create())")
+            : error;
+
     // iproute2 makes /run/netns a shared mount point (bind-mounting it onto itself first if needed), so
     // namespace mounts made here propagate to other mount namespaces that `ip netns exec` creates.
     private static void EnsureDirectory()
@@ -72,7 +82,7 @@ internal static unsafe class NamedNamespaces
             {
                 if (LibC.mkdir(path, 0x1ED) != 0 && LastErrno != EEXIST) // 0755
                 {
-                    throw ErrorFromLastErrno($"creating {dir}");
+                    throw RootlessError(ErrorFromLastErrno($"creating {dir}"));
                 }
                 bool boundOntoItself = false;
                 while (LibC.mount(empty, path, none, LibC.MS_SHARED | LibC.MS_REC, null) != 0)
