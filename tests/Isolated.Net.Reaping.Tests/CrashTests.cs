@@ -131,7 +131,7 @@ public sealed class CrashTests
     public void A_foreign_named_namespace_is_reported_never_deleted()
     {
         var name = "isonet-foreign-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        Assert.Equal(0, Oracle.Exec("ip", "netns", "add", name).ExitCode);
+        Assert.Equal(0, Machine.AddForeignNamespace(name));
         try
         {
             var cli = Victim.Sibling("Isolated.Net.Cli", "isolated-net.dll");

@@ -12,7 +12,7 @@ public sealed class JournalReleaseTests
     public void A_run_killed_between_mounting_and_recording_the_inode_still_gets_its_mount_released()
     {
         var name = "isonet-window-" + Guid.NewGuid().ToString("N")[..8];
-        Assert.Equal(0, Oracle.Exec("ip", "netns", "add", name).ExitCode); // an nsfs bind mount, as ours would be
+        Assert.Equal(0, Machine.AddForeignNamespace(name)); // an nsfs bind mount, as ours would be
         var journal = Path.Combine(RunJournals.Directory, "run-999991-1.journal");
         Directory.CreateDirectory(RunJournals.Directory);
         try
@@ -34,7 +34,7 @@ public sealed class JournalReleaseTests
     public void A_name_another_run_has_since_claimed_is_left_alone()
     {
         var name = "isonet-claimed-" + Guid.NewGuid().ToString("N")[..8];
-        Assert.Equal(0, Oracle.Exec("ip", "netns", "add", name).ExitCode);
+        Assert.Equal(0, Machine.AddForeignNamespace(name));
         Directory.CreateDirectory(RunJournals.Directory);
         var dead = Path.Combine(RunJournals.Directory, "run-999992-1.journal");
         var live = Path.Combine(RunJournals.Directory, "run-999993-1.journal");

@@ -5,6 +5,13 @@ namespace Isolated.Net.Reaping.Tests;
 // The machine as an outsider sees it: /proc and /run, not our own bookkeeping.
 internal static class Machine
 {
+    // Equivalent to: ip netns add NAME — a named namespace made by another tool. Rootless, `ip` would fail
+    // switching back to this process's network namespace (setns: EPERM, the machine's namespace is not
+    // ours), so it runs in a throwaway network namespace of the user namespace.
+    public static int AddForeignNamespace(string name) => NetworkPrivileges.IsRootless
+        ? Isolated.Net.Testing.Oracle.Exec("unshare", "--net", "--", "ip", "netns", "add", name).ExitCode
+        : Isolated.Net.Testing.Oracle.Exec("ip", "netns", "add", name).ExitCode;
+
     public static bool IsAlive(int pid)
     {
         try
