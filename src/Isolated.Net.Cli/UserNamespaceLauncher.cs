@@ -293,6 +293,14 @@ internal static unsafe class UserNamespaceLauncher
             plan->SyncWrite = -1;
 
             int* report = plan->Report;
+            if (!WaitReadable(plan->ErrorRead, TimeSpan.FromSeconds(30)))
+            {
+                // The child never reached execve: it can only be stuck in the runtime it was copied from.
+                _ = Tmds.Linux.LibC.kill(childPid, SIGKILL);
+                _ = WaitForExit(childPid);
+                error.WriteLine("isolated-net exec: the new process did not reach execve within 30 s and was killed; please retry, and report it if it repeats");
+                return ExitLauncherFailed;
+            }
             int got = ReadFully(plan->ErrorRead, (byte*)report, 2 * sizeof(int));
             _ = s_close(plan->ErrorRead);
             plan->ErrorRead = -1;
@@ -465,6 +473,26 @@ internal static unsafe class UserNamespaceLauncher
         fixed (byte* p = bytes)
         {
             return Tmds.Linux.LibC.lstat(p, &st) == 0 && st.st_uid == Tmds.Linux.LibC.geteuid();
+        }
+    }
+
+    // True once fd has data or EOF (the child exec'd, closing its close-on-exec end), false on timeout.
+    private static bool WaitReadable(int fd, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var poll = new Tmds.Linux.pollfd { fd = fd, events = Tmds.Linux.LibC.POLLIN };
+            int left = (int)Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds);
+            int rc = Tmds.Linux.LibC.poll(&poll, 1, left);
+            if (rc > 0 || (rc < 0 && Tmds.Linux.LibC.errno != EINTR))
+            {
+                return true; // readable, hung up, or poll failed: let read decide
+            }
+            if (rc == 0)
+            {
+                return false;
+            }
         }
     }
 
