@@ -120,7 +120,7 @@ public sealed class CutTests
         await Task.CompletedTask;
     }
 
-    [PrivilegedFact(Tools = "nft")]
+    [PrivilegedFact(Tools = "nft", NotRootless = ExternalTools.BpfFaultsNotRootless)]
     public async Task Bad_cuts_are_refused_before_anything_changes()
     {
         await using var net = TwoHosts();

@@ -343,7 +343,7 @@ public sealed class NftTableTests
         }
     }
 
-    [PrivilegedFact(Tools = "nft")]
+    [PrivilegedFact(Tools = "nft", NotRootless = "it lists the nftables ruleset of the machine's network namespace, which isolated-net exec's user namespace may not read")]
     public void A_disposed_namespace_takes_its_table_with_it_and_the_root_namespace_is_untouched()
     {
         // Anonymous, so it runs rootless too: nothing but our fd and thread holds the namespace.
