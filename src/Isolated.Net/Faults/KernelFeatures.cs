@@ -26,7 +26,7 @@ public static class KernelFeatures
         "partitions and packet loss (a BPF program in direct-action mode on a clsact qdisc)", ProbeBpfClassifier));
 
     private static readonly Lazy<KernelFeature> s_nftables = new(() => Probe("nf_tables",
-        "nftables over NETLINK_NETFILTER", ProbeNftables));
+        "cuts: partitions, isolation, one-way, per-port and rejecting cuts (nftables over NETLINK_NETFILTER)", ProbeNftables));
 
     /// <summary>The netem qdisc (module sch_netem), needed for latency, jitter, duplication and reordering.</summary>
     public static KernelFeature Netem => s_netem.Value;
@@ -37,7 +37,7 @@ public static class KernelFeatures
     /// <summary>bpf(2), the clsact qdisc and the BPF classifier in direct-action mode, needed for partitions and loss.</summary>
     public static KernelFeature BpfClassifier => s_bpfClassifier.Value;
 
-    /// <summary>nf_tables over NETLINK_NETFILTER (detected for completeness; fault injection does not use it).</summary>
+    /// <summary>nf_tables over NETLINK_NETFILTER, the mechanism of cuts (partitions, isolation, one-way, per-port and rejecting cuts) wherever it works, root or rootless.</summary>
     public static KernelFeature Nftables => s_nftables.Value;
 
     private static KernelFeature Probe(string module, string purpose, Action<NetworkNamespace> probe)
