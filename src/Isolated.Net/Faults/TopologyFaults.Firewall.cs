@@ -5,8 +5,9 @@ using Isolated.Net.Netfilter;
 namespace Isolated.Net.Faults;
 
 // Cuts with nftables: each host that cuts arriving traffic gets one inet table, isolated_net, whose input
-// chain drops or rejects what its cuts name. The whole table is replaced in one transaction when its
-// rules change, and deleted when it has none left; disposing the host's namespace frees it anyway.
+// chain drops or rejects what its cuts name; a NAT router's table holds its nat chains too (see
+// TopologyFaults.Nat.cs). The whole table is replaced in one transaction when its rules change, and
+// deleted when it has none left; disposing the host's namespace frees it anyway.
 internal sealed partial class TopologyFaults
 {
     // IPv6 neighbour solicitations and advertisements: a one-way cut must not stop address resolution,
@@ -70,14 +71,25 @@ internal sealed partial class TopologyFaults
         };
     }
 
+    // The host's whole table, from desired state: its cuts (when nftables enforces them) and its NAT.
     internal NftRuleset FirewallOf(NetHost host)
     {
         var ruleset = new NftRuleset();
+        if (_mechanism != CutMechanism.Bpf)
+        {
+            AddCuts(ruleset, host);
+        }
+        AddNat(ruleset, host);
+        return ruleset;
+    }
+
+    private void AddCuts(NftRuleset ruleset, NetHost host)
+    {
         var cuts = _cuts.Where(c => c.To == host.Name).OrderBy(c => c.ToString(), StringComparer.Ordinal).ToList();
         bool isolated = _isolated.Contains(host.Name);
         if (cuts.Count == 0 && !isolated)
         {
-            return ruleset;
+            return;
         }
         // The input chain stops what arrives for the host itself; the forward chain what a router would
         // pass on, so a cut router forwards nothing (the BPF filter sees both at the interface).
@@ -111,6 +123,5 @@ internal sealed partial class TopologyFaults
                 }
             }
         }
-        return ruleset;
     }
 }
