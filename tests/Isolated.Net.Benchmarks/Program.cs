@@ -17,14 +17,16 @@ bool quick = args is ["--quick"];
 int? loop = args is ["--loop", var loopArgument] && int.TryParse(loopArgument, CultureInfo.InvariantCulture, out var count) && count > 0 ? count : null;
 bool impairedOnly = args is ["--impaired"];
 bool publishedOnly = args is ["--published"];
+bool faultsOnly = args is ["--faults"];
 int? sustainedOnly = args is ["--sustained", var sustainedArgument] && int.TryParse(sustainedArgument, CultureInfo.InvariantCulture, out var sustainedCount) && sustainedCount > 0 ? sustainedCount : null;
-if (!(args.Length == 0 || quick || impairedOnly || publishedOnly || loop is not null || sustainedOnly is not null))
+if (!(args.Length == 0 || quick || impairedOnly || publishedOnly || faultsOnly || loop is not null || sustainedOnly is not null))
 {
     Console.WriteLine("usage: Isolated.Net.Benchmarks [--quick | --loop N]   (as root)");
     Console.WriteLine("  --quick    every benchmark with small counts (under a minute)");
     Console.WriteLine("  --sustained N  only the sustained run (f), with N topologies");
     Console.WriteLine("  --impaired only the impaired-link runs: (g) throughput and (h) precision");
     Console.WriteLine("  --published only (i): request overhead of a published port");
+    Console.WriteLine("  --faults   only (j): Partition + Heal per cut mechanism");
     Console.WriteLine("  --loop N   only build and dispose the 2-host topology N times, for a profiler:");
     Console.WriteLine("             DOTNET_PerfMapEnabled=1 perf record -g -- dotnet <this>.dll --loop 2000");
     return args.Any(a => a is "-h" or "--help") ? 0 : 2;
@@ -64,8 +66,34 @@ Samples Run(string name, int warmup, int iterations, Action body, string note = 
     return samples;
 }
 
-// --sustained N runs (f) alone, --impaired (g) and (h) alone, --published (i) alone; otherwise everything
-// runs, comparisons first.
+// (j) Partition + Heal on a 3-host switch, once per cut mechanism that works here.
+void PartitionHealMetrics()
+{
+    foreach (var mechanism in new[] { Isolated.Net.Faults.CutMechanism.Nftables, Isolated.Net.Faults.CutMechanism.Bpf })
+    {
+        using var net = PartitionHeal.ThreeHostSwitch(mechanism, out string? skipReason);
+        if (net is null)
+        {
+            Console.Error.WriteLine($"skipping (j) partition+heal with {mechanism}: {skipReason}");
+            continue;
+        }
+        var samples = Run($"(j) Partition + Heal, 3-host switch, {mechanism}", counts.Warmup, counts.Cheap, () => PartitionHeal.Once(net));
+        Metric("partition_heal_us_" + mechanism.ToString().ToLowerInvariant(), samples.Median * 1000, "us");
+    }
+}
+if (faultsOnly)
+{
+    PartitionHealMetrics();
+    foreach (var (samples, _) in rows)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{samples.Name}: n={samples.Count} median {samples.Median * 1000:0} µs, p90 {samples.P90 * 1000:0} µs"));
+    }
+    Console.Write(metrics);
+    return 0;
+}
+
+// --sustained N runs (f) alone, --impaired (g) and (h) alone, --published (i) alone, --faults (j) alone;
+// otherwise everything runs, comparisons first.
 if (sustainedOnly is null && !impairedOnly && !publishedOnly)
 {
     // (a) and (c) alternate in rounds of ten, so both see the same machine: the other load on it and the
@@ -146,6 +174,7 @@ if (sustainedOnly is null && !impairedOnly && !publishedOnly)
     Metric("networkisolated_overhead_median", nunit.Median - plain.Median, "ms");
     Metric("namespace_create_dispose_median", createDispose.Median, "ms");
     Metric("stray_thread_scan_median", scan.Median, "ms");
+    PartitionHealMetrics();
 }
 
 if (sustainedOnly is null && !impairedOnly)
