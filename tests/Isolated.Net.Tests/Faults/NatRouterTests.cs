@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Isolated.Net.Faults;
 using Isolated.Net.Testing;
 using Xunit;
 using static Isolated.Net.Tests.Faults.FaultTraffic;
@@ -131,5 +132,24 @@ public sealed class NatRouterTests
         Assert.Throws<ArgumentException>(() => net.ForwardPort("gw", 80, "inner", 80, ProtocolType.Icmp));
         Assert.Empty(net.ActiveNat);
         Assert.Equal("", NftListRuleset(net["gw"].Namespace));
+    }
+
+    [KernelFeatureFact(nameof(KernelFeatures.BpfClassifier))]
+    public async Task With_BPF_cuts_the_routers_table_holds_its_nat_alone_and_both_work()
+    {
+        await using var net = BehindGateway();
+        net.Faults.PreferredMechanism = CutMechanism.Bpf;
+        using var listener = net["outer"].Listen(new IPEndPoint(IPAddress.Any, 7000));
+        net.Masquerade("gw", "wan");
+
+        net.Partition(["gw"], ["outer"]);
+        Assert.Equal(CutMechanism.Bpf, net.Faults.Mechanism);
+        string ruleset = NftListRuleset(net["gw"].Namespace);
+        Assert.Contains("masquerade", ruleset, StringComparison.Ordinal);
+        Assert.DoesNotContain("drop", ruleset, StringComparison.Ordinal); // the cut is the BPF filter's, not nftables'
+        Assert.False(await ConnectsWithinAsync(net["inner"], net.AddressOf("outer"), 7000, Silence));
+
+        net.Heal();
+        Assert.Equal(Wan(net).IPv4!.Value.Address, await PeerSeenByServerAsync(net, listener));
     }
 }
