@@ -26,6 +26,10 @@ internal static class TopologyDescription
             text.Append(CultureInfo.InvariantCulture, $"cuts ({(mechanism == Faults.CutMechanism.Nftables ? "nftables, a table per host" : "BPF fault filter")}): ")
                 .Append(cuts.Count == 0 ? "none" : string.Join(", ", cuts)).AppendLine();
         }
+        if (topology.FaultsIfAny?.DescribeNat() is { Count: > 0 } nat)
+        {
+            text.Append("nat: ").AppendJoin(", ", nat).AppendLine();
+        }
         foreach (var host in topology.Hosts)
         {
             AppendHost(text, host);
@@ -48,7 +52,7 @@ internal static class TopologyDescription
             expectDefaultRoute: host.Interfaces.Count > 0);
         if (host.Topology.FaultsIfAny?.DescribeFirewall(host) is { Length: > 0 } firewall)
         {
-            text.AppendLine("  nftables (the cuts arriving here):");
+            text.AppendLine("  nftables (the cuts arriving here, and a router's NAT):");
             foreach (var line in firewall.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 text.Append("    ").AppendLine(line.TrimEnd());

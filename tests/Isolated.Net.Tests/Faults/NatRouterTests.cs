@@ -94,6 +94,8 @@ public sealed class NatRouterTests
         net.ForwardPort("gw", 8080, "inner", 80);
         net.ForwardPort("gw", 8080, "inner", 80); // the same again: nothing changes
         Assert.Equal(["gw tcp 8080 -> inner:80"], net.ActiveNat);
+        Assert.Contains("nat: gw tcp 8080 -> inner:80", net.Describe(), StringComparison.Ordinal);
+        Assert.Contains("dnat ip to", net["gw"].Describe(), StringComparison.Ordinal);
         Assert.Contains($"ip daddr {outside} tcp dport 8080 dnat ip to {net.AddressOf("inner")}:80", NftListRuleset(net["gw"].Namespace), StringComparison.Ordinal);
         Assert.Throws<InvalidOperationException>(() => net.ForwardPort("gw", 8080, "outer", 81));
 
