@@ -101,7 +101,7 @@ internal sealed unsafe class SockDiagSocket : IDisposable
             }
             var sockets = new List<inet_diag_msg>();
             bool interrupted = false;
-            int errno = ReadReplies(sequence, operation, message =>
+            var (errno, text) = ReadReplies(sequence, operation, message =>
             {
                 interrupted |= (message.Flags & NLM_F_DUMP_INTR) != 0;
                 if (message.Type == SOCK_DIAG_BY_FAMILY)
@@ -111,7 +111,7 @@ internal sealed unsafe class SockDiagSocket : IDisposable
             });
             if (errno != 0)
             {
-                throw Error(operation, errno);
+                throw Error(operation, errno, text);
             }
             if (!interrupted || attempt == DumpAttempts)
             {
@@ -132,13 +132,13 @@ internal sealed unsafe class SockDiagSocket : IDisposable
             EncodeDestroy(writer, sequence, socket.idiag_family, id);
             Send(writer.WrittenSpan, operation);
         }
-        int errno = ReadReplies(sequence, operation, onData: null);
+        var (errno, text) = ReadReplies(sequence, operation, onData: null);
         return errno switch
         {
             0 => true,
             ENOENT => false,
             ENOTSUP => throw new NotSupportedException($"{operation} failed: EOPNOTSUPP. This kernel cannot destroy sockets: it needs CONFIG_INET_DIAG_DESTROY=y (and the tcp_diag module)."),
-            _ => throw Error(operation, errno),
+            _ => throw Error(operation, errno, text),
         };
     }
 
@@ -192,31 +192,23 @@ internal sealed unsafe class SockDiagSocket : IDisposable
         }
     }
 
-    // Reads the replies to one request until its NLMSG_DONE or NLMSG_ERROR; returns the errno (0: done).
-    private int ReadReplies(uint sequence, string operation, NetlinkMessageHandler? onData)
+    // Reads the replies to one request until its NLMSG_DONE or NLMSG_ERROR; returns the errno (0: done)
+    // and the kernel's extended-ack text.
+    private (int Errno, string? KernelMessage) ReadReplies(uint sequence, string operation, NetlinkMessageHandler? onData)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveSize);
         try
         {
             while (true)
             {
-                long received;
-                fixed (byte* data = buffer)
+                int received = _handle.ReceiveFromKernel(buffer, 0, out int error);
+                if (error != 0)
                 {
-                    received = LibC.recv(_handle.Fd, data, buffer.Length, 0);
-                }
-                if (received < 0)
-                {
-                    int error = LastErrno;
-                    if (error == EINTR)
-                    {
-                        continue;
-                    }
                     throw error == EAGAIN
                         ? Error($"{operation} (no reply from the kernel within {ReplyTimeoutSeconds} s)", ETIMEDOUT)
                         : Error($"{operation} (receiving the reply)", error);
                 }
-                var reader = new NetlinkMessageReader(buffer.AsSpan(0, (int)Math.Min(received, buffer.Length)));
+                var reader = new NetlinkMessageReader(buffer.AsSpan(0, Math.Min(received, buffer.Length)));
                 while (reader.TryRead(out var message))
                 {
                     if (message.Sequence != sequence)
@@ -227,8 +219,7 @@ internal sealed unsafe class SockDiagSocket : IDisposable
                     {
                         case NLMSG_ERROR:
                         case NLMSG_DONE:
-                            var (errno, _) = RouteNetlinkSocket.ReadStatus(message);
-                            return errno;
+                            return RouteNetlinkSocket.ReadStatus(message);
                         case NLMSG_NOOP:
                         case NLMSG_OVERRUN:
                             break;
