@@ -136,7 +136,7 @@ public sealed class NatRouterTests
         Assert.Equal("", NftListRuleset(net["gw"].Namespace));
     }
 
-    [KernelFeatureFact(nameof(KernelFeatures.BpfClassifier))]
+    [PrivilegedFact(Tools = "nft", NotRootless = ExternalTools.BpfFaultsNotRootless)]
     public async Task With_BPF_cuts_the_routers_table_holds_its_nat_alone_and_both_work()
     {
         await using var net = BehindGateway();
