@@ -32,6 +32,17 @@ internal sealed record CutRule(string From, string To, CutMode Mode, ProtocolTyp
     }
 }
 
+// An exception to cuts: packets from From to To (of a protocol and destination port, or all) pass, and
+// so do To's answers from that port; only nftables can make it.
+internal sealed record AllowRule(string From, string To, ProtocolType? Protocol, int? Port)
+{
+    public override string ToString()
+    {
+        var cut = new CutRule(From, To, CutMode.Drop, Protocol, Port).ToString();
+        return cut[..^" drop".Length] + " allow";
+    }
+}
+
 // How cuts are made in the kernel, chosen once per topology at the first cut.
 internal enum CutMechanism
 {

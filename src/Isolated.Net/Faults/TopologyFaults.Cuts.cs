@@ -62,13 +62,45 @@ internal sealed partial class TopologyFaults
     {
         lock (_lock)
         {
-            if (_cuts.Count == 0 && _isolated.Count == 0)
+            if (_cuts.Count == 0 && _isolated.Count == 0 && _allows.Count == 0)
             {
                 return;
             }
             _cuts.Clear();
             _isolated.Clear();
+            _allows.Clear();
             ApplyCuts();
+        }
+    }
+
+    /// <summary>Adds exceptions to the cuts (nftables only), then updates the hosts they concern.</summary>
+    public void Allow(IReadOnlyCollection<AllowRule> rules)
+    {
+        lock (_lock)
+        {
+            if (_mechanism == CutMechanism.Bpf || (_mechanism is null && (PreferredMechanism == CutMechanism.Bpf || !KernelFeatures.Nftables.IsAvailable)))
+            {
+                throw new NotSupportedException($"Exceptions to cuts need nftables; this topology cuts with the BPF fault filter because {KernelFeatures.Nftables.SkipReason ?? "the BPF mechanism was chosen"}.");
+            }
+            _mechanism ??= CutMechanism.Nftables;
+            var added = rules.Where(_allows.Add).ToList();
+            try
+            {
+                ApplyCuts();
+            }
+            catch
+            {
+                _allows.ExceptWith(added);
+                try
+                {
+                    ApplyCuts();
+                }
+                catch (Exception rollback) when (rollback is NetworkOperationException or InvalidOperationException)
+                {
+                    logger?.LogWarning(rollback, "Undoing a failed allow failed too");
+                }
+                throw;
+            }
         }
     }
 
@@ -86,7 +118,7 @@ internal sealed partial class TopologyFaults
     {
         lock (_lock)
         {
-            return [.. _cuts.Select(c => c.ToString()).Order(StringComparer.Ordinal)];
+            return [.. _cuts.Select(c => c.ToString()).Order(StringComparer.Ordinal), .. _allows.Select(a => a.ToString()).Order(StringComparer.Ordinal)];
         }
     }
 

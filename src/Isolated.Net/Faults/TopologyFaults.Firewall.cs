@@ -103,6 +103,28 @@ internal sealed partial class TopologyFaults
         {
             input.Add(new NftRule { Mark = PublishedPortMark, Action = NftAction.Drop });
         }
+        // Exceptions first: what they let in passes before any cut sees it, and so do the answers to it.
+        foreach (var allow in _allows.OrderBy(a => a.ToString(), StringComparer.Ordinal))
+        {
+            bool inbound = allow.To == host.Name;
+            if (!inbound && allow.From != host.Name)
+            {
+                continue;
+            }
+            foreach (var address in AddressesOf(topology[inbound ? allow.From : allow.To]))
+            {
+                var rule = new NftRule
+                {
+                    Source = HostNetwork(address),
+                    Protocol = allow.Protocol,
+                    DestinationPort = inbound ? allow.Port : null,
+                    SourcePort = inbound ? null : allow.Port,
+                    Action = NftAction.Accept,
+                };
+                input.Add(rule);
+                forward?.Add(rule);
+            }
+        }
         // A rejecting peer's answers (TCP resets, ICMP unreachables) must reach the host even when the
         // cut is two-way, or the host would stop them too and hang instead of failing at once.
         foreach (var address in cuts.Where(c => c.Mode == CutMode.Reject).SelectMany(c => AddressesOf(topology[c.From])).Distinct())

@@ -24,6 +24,7 @@ internal sealed partial class TopologyFaults(Topology topology, ILogger? logger)
     private readonly Lock _lock = new();
     private readonly HashSet<CutRule> _cuts = [];
     private readonly HashSet<string> _isolated = new(StringComparer.Ordinal);
+    private readonly HashSet<AllowRule> _allows = [];
     private readonly Dictionary<NetHost, string> _firewalls = [];
     private CutMechanism? _mechanism;
     private readonly Dictionary<HostInterface, FaultDevice> _hostDevices = [];

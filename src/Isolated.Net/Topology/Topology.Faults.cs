@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Isolated.Net.Faults;
 
 namespace Isolated.Net;
@@ -113,7 +114,36 @@ public sealed partial class Topology
         Faults.Cut(rules);
     }
 
-    /// <summary>The cuts in force, one per direction, e.g. "a -> b drop" or "app -> db tcp dport 5432 reject".</summary>
+    /// <summary>
+    /// Makes an exception to the cuts in force, until <see cref="Heal"/>: packets from <paramref name="from"/>
+    /// to <paramref name="to"/> (all of them, one protocol, or one protocol and destination port) pass, and so
+    /// do <paramref name="to"/>'s answers from that port; everything else stays cut. A firewall's "allow"
+    /// before its "deny", e.g. cut a client off from a database host except for the database port.
+    /// </summary>
+    /// <param name="from">The host whose packets pass.</param>
+    /// <param name="to">The host that receives them.</param>
+    /// <param name="protocol">Only this protocol (TCP, UDP, ICMP or ICMPv6); null for all.</param>
+    /// <param name="port">Only this destination port on <paramref name="to"/> (TCP or UDP); null for all.</param>
+    /// <example><code>
+    /// net.Cut("app", "db");                                  // nothing between them...
+    /// net.Allow("app", "db", ProtocolType.Tcp, 5432);        // ...except the database connection
+    /// </code></example>
+    /// <exception cref="ArgumentException">The two names are the same host; a port without TCP or UDP.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The protocol is not TCP, UDP, ICMP or ICMPv6; the port is outside 1–65535.</exception>
+    /// <exception cref="KeyNotFoundException">A name is not a host of this topology.</exception>
+    /// <exception cref="NotSupportedException">nftables does not work here (the BPF fallback cannot make exceptions); the message says why.</exception>
+    public void Allow(string from, string to, ProtocolType? protocol = null, int? port = null)
+    {
+        new CutOptions { Protocol = protocol, Port = port }.Validate();
+        var (source, target) = (this[from], this[to]);
+        if (source == target)
+        {
+            throw new ArgumentException($"Host '{source.Name}' is on both sides of the exception; a host is never cut from itself.", nameof(to));
+        }
+        Faults.Allow([new AllowRule(source.Name, target.Name, protocol, port)]);
+    }
+
+    /// <summary>The cuts in force, one per direction, e.g. "a -> b drop" or "app -> db tcp dport 5432 reject", then the exceptions ("app -> db tcp dport 5432 allow").</summary>
     public IReadOnlyList<string> ActiveCuts => _faults is null ? [] : Faults.DescribeCuts();
 
     /// <summary>
@@ -170,7 +200,7 @@ public sealed partial class Topology
         Faults.Cut(rules);
     }
 
-    /// <summary>Removes every cut made by <see cref="Isolate(string)"/>, <see cref="Partition"/> and <see cref="Cut(string, string, CutOptions?)"/>; stalled TCP connections resume.</summary>
+    /// <summary>Removes every cut made by <see cref="Isolate(string)"/>, <see cref="Partition"/> and <see cref="Cut(string, string, CutOptions?)"/>, and every exception made by <see cref="Allow"/>; stalled TCP connections resume. NAT stays.</summary>
     public void Heal()
     {
         if (_faults is not null)

@@ -90,6 +90,41 @@ public sealed class CutTests
     }
 
     [PrivilegedFact(Tools = "nft")]
+    public async Task An_exception_lets_one_port_through_a_cut_and_heal_removes_both()
+    {
+        await using var net = TwoHosts();
+        var b = net.AddressOf("b");
+        using var database = net["b"].Listen(new IPEndPoint(IPAddress.Any, 5432));
+        using var admin = net["b"].Listen(new IPEndPoint(IPAddress.Any, 5433));
+
+        net.Cut("a", "b");
+        net.Allow("a", "b", ProtocolType.Tcp, 5432);
+        Assert.Equal(["a -> b drop", "b -> a drop", "a -> b tcp dport 5432 allow"], net.ActiveCuts);
+
+        // The allowed port works both ways of the connection (b's answers come from 5432)...
+        using (var client = await ConnectAsync(net["a"], b, 5432, Quick))
+        using (var server = await database.AcceptAsync())
+        {
+            Assert.Equal("query", await TransferAsync(client, server, "query", Quick));
+            Assert.Equal("rows", await TransferAsync(server, client, "rows", Quick));
+        }
+        // ...while the next port and UDP stay cut.
+        var blocked = ConnectAsync(net["a"], b, 5433, TimeSpan.FromSeconds(60));
+        Assert.NotSame(blocked, await Task.WhenAny(blocked, Task.Delay(Silence)));
+        Assert.Empty(await UdpRoundAsync(net["a"], net["b"], b, 5));
+        Assert.Contains($"ip saddr {net.AddressOf("a")} tcp dport 5432 accept", NftListRuleset(net["b"].Namespace), StringComparison.Ordinal);
+        Assert.Contains($"ip saddr {b} tcp sport 5432 accept", NftListRuleset(net["a"].Namespace), StringComparison.Ordinal);
+
+        net.Heal();
+        Assert.Empty(net.ActiveCuts);
+        using var healed = await blocked;
+        Assert.Equal("", NftListRuleset(net["a"].Namespace));
+        Assert.Equal("", NftListRuleset(net["b"].Namespace));
+        Assert.Throws<ArgumentException>(() => net.Allow("a", "a"));
+        Assert.Throws<ArgumentException>(() => net.Allow("a", "b", port: 80));
+    }
+
+    [PrivilegedFact(Tools = "nft")]
     public async Task Isolating_with_reject_resets_an_open_connection_on_its_next_segment()
     {
         await using var net = TwoHosts();
