@@ -55,5 +55,8 @@ public sealed partial class NetworkNamespace
     public IReadOnlyList<RouteInfo> GetRoutes() => Netlink.GetRoutes();
 
     // Closes the cached socket; Dispose calls this so the socket no longer pins the namespace.
+    // The socket the namespace thread opened on its way in (NamespacePreparation.OpenNetlink).
+    private void AdoptNetlink(RouteNetlinkSocket socket) => _netlink = socket;
+
     private void CloseNetlink() => Interlocked.Exchange(ref _netlink, null)?.Dispose();
 }
