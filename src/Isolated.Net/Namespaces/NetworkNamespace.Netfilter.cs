@@ -10,31 +10,7 @@ public sealed partial class NetworkNamespace
     private NetfilterSocket? _netfilter;
 
     /// <summary>The namespace's nf_tables socket, opened on first use and kept until the namespace is disposed.</summary>
-    internal NetfilterSocket Netfilter
-    {
-        get
-        {
-            var socket = Volatile.Read(ref _netfilter);
-            if (socket is not null)
-            {
-                return socket;
-            }
-            var opened = NetfilterSocket.Open(this); // throws ObjectDisposedException once disposed
-            socket = Interlocked.CompareExchange(ref _netfilter, opened, null);
-            if (socket is not null)
-            {
-                opened.Dispose(); // another thread won the race
-                return socket;
-            }
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                // Dispose ran between Open and the exchange; the socket would pin the namespace.
-                CloseNetfilter();
-                throw new ObjectDisposedException(ToString());
-            }
-            return opened;
-        }
-    }
+    internal NetfilterSocket Netfilter => OpenOnce(ref _netfilter, NetfilterSocket.Open);
 
     private void CloseNetfilter() => Interlocked.Exchange(ref _netfilter, null)?.Dispose();
 }
