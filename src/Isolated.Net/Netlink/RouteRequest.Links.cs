@@ -8,7 +8,7 @@ namespace Isolated.Net.Netlink;
 // Link requests: veth pairs, bridges, state, MTU, MAC, names, masters (ip link ...).
 internal sealed partial class RouteRequest
 {
-    // Equivalent to: ip link add A [numtxqueues Q numrxqueues Q] [address MAC] [mtu N] [up] netns FD type veth peer name B [...] netns FD
+    // Equivalent to: ip link add A [numtxqueues Q numrxqueues Q] [address MAC] [mtu N] [master BR] [up] netns FD type veth peer name B [...] netns FD
     // "up" can only bring up the first end: the kernel configures the peer before pairing the two,
     // and a veth without its peer refuses to open (veth_open: ENOTCONN). The peer needs a SETLINK.
     public static RouteRequest CreateVethPair(VethEnd end, VethEnd peer, bool up)
@@ -19,6 +19,11 @@ internal sealed partial class RouteRequest
         ValidateLinkSettings(peer.Mtu, peer.MacAddress, peer.Index);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(end.Queues ?? 1, nameof(end));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(peer.Queues ?? 1, nameof(peer));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(end.Master ?? 1, nameof(end));
+        if (peer.Master is not null)
+        {
+            throw new ArgumentException($"Veth peer '{peer.Name}' cannot be given a master in the creating request; set it on the peer afterwards.", nameof(peer));
+        }
         return new($"creating veth pair '{end.Name}'/'{peer.Name}'", (writer, sequence) =>
         {
             var link = writer.BeginMessage(RTM_NEWLINK, CreateFlags, sequence, LinkHeader(end.Index, up ? true : null));
@@ -182,6 +187,10 @@ internal sealed partial class RouteRequest
         if (end.NamespaceFd is { } ns)
         {
             link.AddAttribute(IFLA_NET_NS_FD, (uint)ns.DangerousGetHandle());
+        }
+        if (end.Master is int master)
+        {
+            link.AddAttribute(IFLA_MASTER, (uint)master);
         }
     }
 

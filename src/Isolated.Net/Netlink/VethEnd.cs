@@ -40,6 +40,12 @@ internal sealed record VethEnd
 
     public int Index { get; init; }
 
+    /// <summary>
+    /// The bridge to enslave the end to as it is created (IFLA_MASTER in the same request, as
+    /// <c>ip link add … master BR</c>): only for the end the request is sent for, not the peer.
+    /// </summary>
+    public int? Master { get; init; }
+
     /// <summary>TX and RX queue count (IFLA_NUM_TX_QUEUES/IFLA_NUM_RX_QUEUES); null for the kernel's default.</summary>
     public int? Queues { get; init; } = 1;
 }

@@ -144,18 +144,18 @@ internal static class TopologyFactory
                                 new TapEnd(host.Name, host.Namespace, iface.Name, indexes[iface.Host][iface.Name]),
                                 new TapEnd(segment.Name, hub!, portName, portIndex),
                                 segment.Mtu);
+                            // Equivalent to: ip -n HUB link set pN up master SWITCH
                             hubRequests.Add(RouteRequest.SetLinkState(portIndex, up: true));
+                            hubRequests.Add(RouteRequest.SetMaster(portIndex, bridgeIndexes[segment.Name], segment.Name));
                         }
                         else
                         {
-                            // Equivalent to: ip -n HUB link add pN index N mtu M up type veth peer name IFACE index K mtu M netns HOST
+                            // Equivalent to: ip -n HUB link add pN index N mtu M master SWITCH up type veth peer name IFACE index K mtu M netns HOST
                             hubRequests.Add(RouteRequest.CreateVethPair(
-                                new VethEnd(portName, hub) { Index = portIndex, Mtu = segment.Mtu },
+                                new VethEnd(portName, hub) { Index = portIndex, Mtu = segment.Mtu, Master = bridgeIndexes[segment.Name] },
                                 new VethEnd(iface.Name, host.Namespace) { Index = indexes[iface.Host][iface.Name], Mtu = segment.Mtu },
                                 up: true));
                         }
-                        // Equivalent to: ip -n HUB link set pN master SWITCH
-                        hubRequests.Add(RouteRequest.SetMaster(portIndex, bridgeIndexes[segment.Name], segment.Name));
                         var hostInterface = new HostInterface(host, iface.Name, segment.Name, iface.IPv4, iface.IPv6, iface.Mtu) { ForwarderCore = forwarder?.Public };
                         host.AddInterface(hostInterface);
                         sw.AddPort(hostInterface);

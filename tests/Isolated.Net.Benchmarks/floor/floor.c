@@ -10,7 +10,7 @@
  * With "lan N" it builds instead the N-host switched LAN of
  *   new TopologyBuilder().AddSwitch("lan").AddHost("h0").Connect("h0","lan")…  (N hosts)
  * a hub namespace holding one bridge, and per host a veth pair born with one end in the hub (a bridge
- * port) and the other in the host, then each host's eth0 up with its two addresses; one datagram per
+ * port, enslaved in the creating request) and the other in the host, then each host's eth0 up with its two addresses; one datagram per
  * namespace, the hub's first.
  *
  * usage: floor ITERATIONS WARMUP [lan N]   prints one line per measured iteration: elapsed nanoseconds.
@@ -101,12 +101,16 @@ static void add_addr(struct batch *b, int family, int index, const char *text, i
     end(b, n);
 }
 
-static void add_veth(struct batch *b, const char *name, int index, const char *peer, int peer_index, int peer_ns)
+static void add_veth(struct batch *b, const char *name, int index, const char *peer, int peer_index, int peer_ns, int master)
 {
-    /* ip link add NAME index I up type veth peer name PEER index J netns PEER_NS */
+    /* ip link add NAME index I [master M] up type veth peer name PEER index J netns PEER_NS */
     struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
     struct nlmsghdr *n = begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
     attr(n, IFLA_IFNAME, name, strlen(name) + 1);
+    if (master) {
+        uint32_t m = (uint32_t)master;
+        attr(n, IFLA_MASTER, &m, sizeof m);
+    }
     struct rtattr *info = attr(n, IFLA_LINKINFO, NULL, 0);
     attr(n, IFLA_INFO_KIND, "veth", 5);
     struct rtattr *data = attr(n, IFLA_INFO_DATA, NULL, 0);
@@ -120,16 +124,6 @@ static void add_veth(struct batch *b, const char *name, int index, const char *p
     nest_end(n, peer_attr);
     nest_end(n, data);
     nest_end(n, info);
-    end(b, n);
-}
-
-static void set_master(struct batch *b, int index, int master)
-{
-    /* ip link set dev INDEX master MASTER */
-    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
-    struct nlmsghdr *n = begin(b, RTM_NEWLINK, 0, &ifi, sizeof ifi);
-    uint32_t m = (uint32_t)master;
-    attr(n, IFLA_MASTER, &m, sizeof m);
     end(b, n);
 }
 
@@ -200,7 +194,7 @@ static void build_and_dispose(int root)
     create_host(&c, root);
 
     link_up(&b, 1);
-    add_veth(&b, "eth0", 2, "eth0", 2, c.ns);
+    add_veth(&b, "eth0", 2, "eth0", 2, c.ns, 0);
     add_addr(&b, AF_INET, 2, "10.0.1.1", 24);
     add_addr(&b, AF_INET6, 2, "fd7a:15e:0:1::1", 64);
     execute(a.nl, &b, "host a: lo up, veth, addresses");
@@ -230,8 +224,7 @@ static void lan_build_and_dispose(int root, int hosts)
     for (int i = 0; i < hosts; i++) {
         char port[16];
         snprintf(port, sizeof port, "p%d", 3 + i);
-        add_veth(b, port, 3 + i, "eth0", 2, h[i].ns);
-        set_master(b, 3 + i, 2);
+        add_veth(b, port, 3 + i, "eth0", 2, h[i].ns, 2);
     }
     execute(hub.nl, b, "hub: bridge, ports");
 

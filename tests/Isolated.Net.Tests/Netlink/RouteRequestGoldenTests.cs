@@ -66,6 +66,26 @@ public class RouteRequestGoldenTests
     }
 
     [Fact]
+    public void Veth_pair_enslaving_its_first_end_to_a_bridge_as_it_is_made()
+    {
+        var request = RouteRequest.CreateVethPair(new VethEnd("p3") { Index = 3, Queues = null, Master = 2 }, new VethEnd("b0") { Queues = null }, up: true);
+        AssertBytes(Hex(
+            "5c000000 1000 0506 01000000 00000000", // len=92
+            "00 00 0000 03000000 01000000 01000000", // ifinfomsg index=3 up
+            "0700 0300 70330000",                    // IFLA_IFNAME "p3"
+            "0800 0a00 02000000",                    // IFLA_MASTER 2
+            "2c00 1200",                             // IFLA_LINKINFO len=44
+            "0800 0100 76657468",                    //   "veth"
+            "2000 0200",                             //   IFLA_INFO_DATA len=32
+            "1c00 0100",                             //     VETH_INFO_PEER len=28
+            "00 00 0000 00000000 00000000 00000000", //       ifinfomsg of the peer
+            "0700 0300 62300000"),                   //       IFLA_IFNAME "b0"
+            request);
+        Assert.Throws<ArgumentException>(() => RouteRequest.CreateVethPair(new VethEnd("p3"), new VethEnd("b0") { Master = 2 }, up: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RouteRequest.CreateVethPair(new VethEnd("p3") { Master = 0 }, new VethEnd("b0"), up: false));
+    }
+
+    [Fact]
     public void Bridge_with_mtu_up()
     {
         AssertBytes(Hex(
