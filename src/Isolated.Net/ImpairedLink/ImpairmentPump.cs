@@ -14,7 +14,7 @@ internal sealed unsafe partial class ImpairmentPump
 {
     private const int ReadBurst = 64;             // frames read before the clock-driven work is looked at again
     private const int SlotSize = 2048;            // a pooled buffer holds a frame of a 1500-byte MTU with room to spare
-    private const int ScratchSize = 65536 + 64;   // the largest frame a TAP hands out (64 KiB MTU plus headers)
+    private const int ScratchSize = 65536 + 256;  // the largest frame a TAP hands out (a 64 KiB super-frame or MTU, plus headers)
     private const long SpinNanoseconds = 50_000;  // the last stretch before a deadline is spun, not slept
     private const ulong SourceTag = 0;
     private const ulong StopTag = 1;
