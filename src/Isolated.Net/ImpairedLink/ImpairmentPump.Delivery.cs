@@ -65,6 +65,10 @@ internal sealed unsafe partial class ImpairmentPump
             }
             _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control));
             bool alive = Deliver(frame.Buffer, frame.Length, frame.Duplicate);
+            if (_line.Count < SparseLine)
+            {
+                Volatile.Write(ref _lastSparseDelivery, Stopwatch.GetTimestamp());
+            }
             Return(frame.Buffer);
             if (!alive)
             {

@@ -178,6 +178,8 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
             }
             _pumpAtoB = new ImpairmentPump(this, Public.AtoB, _endA, _endB, _stopEvent, new ImpairmentModel(_randomAtoB));
             _pumpBtoA = new ImpairmentPump(this, Public.BtoA, _endB, _endA, _stopEvent, new ImpairmentModel(_randomBtoA));
+            _pumpAtoB.Partner = _pumpBtoA;
+            _pumpBtoA.Partner = _pumpAtoB;
         }
         ExceptionDispatchInfo? failure = null;
         using var started = new ManualResetEventSlim();
@@ -255,6 +257,8 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
         _endA?.Dispose();
         _endB?.Dispose();
         _stopEvent.Dispose();
+        _pumpAtoB?.DisposeKick();
+        _pumpBtoA?.DisposeKick();
         foreach (var thread in threads)
         {
             thread.Untrack(this);
