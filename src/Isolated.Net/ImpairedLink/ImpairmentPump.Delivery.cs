@@ -39,7 +39,7 @@ internal sealed unsafe partial class ImpairmentPump
         if (_line.Count == 0 && decision.Deadline <= now && !decision.Reorder)
         {
             // Due now with nothing ahead of it: straight from the scratch buffer, no copy.
-            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), wireBytes, control));
+            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), wireBytes, control, decision.Duplicate));
             return Deliver(_scratch, length, decision.Duplicate);
         }
         var buffer = Rent(length);
@@ -63,7 +63,7 @@ internal sealed unsafe partial class ImpairmentPump
                 _held.Enqueue(frame); // waits for the next frame to overtake it
                 continue;
             }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control));
+            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control, frame.Duplicate));
             bool alive = Deliver(frame.Buffer, frame.Length, frame.Duplicate);
             if (_line.Count < SparseLine)
             {
@@ -93,7 +93,7 @@ internal sealed unsafe partial class ImpairmentPump
             {
                 _direction.ReorderedCount++;
             }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, Stopwatch.GetTimestamp(), SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control));
+            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, Stopwatch.GetTimestamp(), SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control, frame.Duplicate, Reorder: true));
             bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
             Return(frame.Buffer);
             if (!alive)
