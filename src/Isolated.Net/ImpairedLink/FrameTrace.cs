@@ -31,6 +31,6 @@ internal sealed class FrameTrace(int capacity)
     }
 }
 
-// Length is the bytes the frame takes on the wire (a super-frame's segments, headers repeated);
+// Length is the bytes the frame takes on the wire (a super-frame's Segments, headers repeated);
 // Duplicate and Reorder are the model's choices for it.
-internal readonly record struct TracedFrame(long Arrival, long Deadline, long Sent, int Length, bool Control, bool Duplicate = false, bool Reorder = false);
+internal readonly record struct TracedFrame(long Arrival, long Deadline, long Sent, int Length, bool Control, bool Duplicate = false, bool Reorder = false, int Segments = 1);

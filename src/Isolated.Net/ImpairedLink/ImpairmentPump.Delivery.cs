@@ -23,13 +23,13 @@ internal sealed unsafe partial class ImpairmentPump
         if (decision.Verdict == FrameVerdict.Lost)
         {
             _direction.DroppedCount++;
-            trace?.Add(new TracedFrame(now, decision.Deadline, -1, wireBytes, control));
+            trace?.Add(new TracedFrame(now, decision.Deadline, -1, wireBytes, control, Segments: segments));
             return true;
         }
         if (decision.Verdict == FrameVerdict.QueueFull || _line.Count + _held.Count >= ImpairmentSettings.MaxQueueLimit)
         {
             _direction.QueueDroppedCount += segments;
-            trace?.Add(new TracedFrame(now, decision.Deadline, -1, wireBytes, control));
+            trace?.Add(new TracedFrame(now, decision.Deadline, -1, wireBytes, control, Segments: segments));
             return true;
         }
         if (decision.Deadline > now)
@@ -39,7 +39,7 @@ internal sealed unsafe partial class ImpairmentPump
         if (_line.Count == 0 && decision.Deadline <= now && !decision.Reorder)
         {
             // Due now with nothing ahead of it: straight from the scratch buffer, no copy.
-            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), wireBytes, control, decision.Duplicate));
+            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), wireBytes, control, decision.Duplicate, Segments: segments));
             return Deliver(_scratch, length, decision.Duplicate);
         }
         var buffer = Rent(length);
@@ -63,7 +63,11 @@ internal sealed unsafe partial class ImpairmentPump
                 _held.Enqueue(frame); // waits for the next frame to overtake it
                 continue;
             }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control, frame.Duplicate));
+            if (_direction.Trace is { } trace)
+            {
+                var (wireBytes, segments) = SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length));
+                trace.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, wireBytes, frame.Control, frame.Duplicate, Segments: segments));
+            }
             bool alive = Deliver(frame.Buffer, frame.Length, frame.Duplicate);
             if (_line.Count < SparseLine)
             {
