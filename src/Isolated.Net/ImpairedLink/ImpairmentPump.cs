@@ -15,7 +15,7 @@ internal sealed unsafe partial class ImpairmentPump
     private const int ReadBurst = 64;             // frames read before the clock-driven work is looked at again
     private const int SlotSize = 2048;            // a pooled buffer holds a frame of a 1500-byte MTU with room to spare
     private const int ScratchSize = 65536 + 256;  // the largest frame a TAP hands out (a 64 KiB super-frame or MTU, plus headers)
-    private const long SpinNanoseconds = 50_000;  // the last stretch before a deadline is spun, not slept
+    private const long SpinNanoseconds = 120_000; // the last stretch before a deadline is spun, not slept: a wake-up from an idle CPU takes tens of µs
     private const ulong SourceTag = 0;
     private const ulong StopTag = 1;
     private const ulong KickTag = 2;
@@ -196,10 +196,11 @@ internal sealed unsafe partial class ImpairmentPump
             long timeout = -1;
             if (wake != long.MaxValue && wake - now <= _spinTicks)
             {
-                // This pump's own deadline: spin it out.
-                if (wake > now)
+                // This pump's own deadline: spin it out on the clock alone (a read per turn would make
+                // the frame late by a system call or two; one arriving meanwhile waits at most this long).
+                while (Stopwatch.GetTimestamp() < wake)
                 {
-                    Thread.SpinWait(20);
+                    Thread.SpinWait(1);
                 }
                 continue;
             }
