@@ -58,8 +58,8 @@ internal sealed unsafe partial class ImpairmentPump
     // frame of sparse traffic, since the answer to it comes back this way.
     public ImpairmentPump? Partner { get; set; }
 
-    // After the thread has ended: no partner writes to the kick eventfd any more once this returns
-    // (a write in progress holds a reference and the fd closes after it).
+    // On stop: the kick eventfd closes once neither this thread (referenced from Start until it ends)
+    // nor a partner's write in progress holds it.
     public void DisposeKick() => _kick.Dispose();
 
     public int ThreadId { get; private set; }
@@ -72,18 +72,19 @@ internal sealed unsafe partial class ImpairmentPump
     // referenced here, before the thread exists, so a concurrent stop cannot close them under it.
     public void Start(string name)
     {
-        bool source = false, destination = false, stop = false;
+        bool source = false, destination = false, stop = false, kick = false;
         try
         {
             _source.DangerousAddRef(ref source);
             _destination.DangerousAddRef(ref destination);
             _stopEvent.DangerousAddRef(ref stop);
+            _kick.DangerousAddRef(ref kick);
             _thread = new Thread(Run, maxStackSize: 256 * 1024) { IsBackground = true, Name = name };
             _thread.UnsafeStart();
         }
         catch
         {
-            Release(source, destination, stop);
+            Release(source, destination, stop, kick);
             throw;
         }
     }
@@ -118,12 +119,16 @@ internal sealed unsafe partial class ImpairmentPump
         }
         finally
         {
-            Release(true, true, true);
+            Release(true, true, true, true);
         }
     }
 
-    private void Release(bool source, bool destination, bool stop)
+    private void Release(bool source, bool destination, bool stop, bool kick)
     {
+        if (kick)
+        {
+            _kick.DangerousRelease();
+        }
         if (source)
         {
             _source.DangerousRelease();
