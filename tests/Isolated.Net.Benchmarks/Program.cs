@@ -135,9 +135,45 @@ if (sustainedOnly is null && !impairedOnly && !publishedOnly)
         Console.Error.WriteLine("skipping (b): iproute2's ip is not on PATH");
     }
 
+    // (a') the same 2-host topology from a warm NamespacePool: each iteration starts once the pool is
+    // full again (a test body longer than a refill, ~1 ms a namespace, sees exactly this).
+    Samples pooled;
+    using (var pool = new NamespacePool(4))
+    {
+        var fromPool = twoHosts.UsePool(pool);
+        Settle();
+        WaitFull(pool);
+        Console.Error.WriteLine($"running (a') 2-host from a warm pool ({counts.Warmup} warm-up, {counts.Cheap} measured)…");
+        pooled = Samples.Measure("(a') 2-host, Isolated.Net, warm NamespacePool(4)", counts.Warmup, counts.Cheap, () =>
+        {
+            fromPool.Build().Dispose();
+        }, before: () => WaitFull(pool));
+        rows.Add((pooled, "namespaces made ahead by the pool's thread; each used once"));
+    }
+
+    // (d) and (d') alternate as (a) and (c) do.
     var lan20 = SwitchedLan(20);
     var lan100 = SwitchedLan(100);
-    Run("(d) 20-host switched LAN", 1, counts.Lan20, () => lan20.Build().Dispose());
+    var lan20Samples = new Samples("(d) 20-host switched LAN");
+    rows.Add((lan20Samples, ""));
+    Samples? lan20Floor = null;
+    var (lanFloor, _) = SyscallFloor.Compile();
+    using (lanFloor)
+    {
+        if (lanFloor is not null)
+        {
+            lan20Floor = new Samples("(d') 20-host switched LAN, C floor");
+            rows.Add((lan20Floor, "raw syscalls + rtnetlink, floor/floor.c lan 20"));
+        }
+        Settle();
+        Console.Error.WriteLine($"running (d) and (d') alternately (1 warm-up, {counts.Lan20} measured each)…");
+        for (int done = 0; done < counts.Lan20; done += 5)
+        {
+            int n = Math.Min(5, counts.Lan20 - done);
+            Samples.MeasureInto(lan20Samples, 1, n, () => lan20.Build().Dispose());
+            lanFloor?.Measure(1, n, lan20Floor!, lanHosts: 20);
+        }
+    }
     Run("(d) 100-host switched LAN", 1, counts.Lan100, () => lan100.Build().Dispose());
 
     var plain = Run("(e) plain [Fact]/[Test] body", counts.Warmup, counts.Cheap, AdapterOverhead.PlainTest);
@@ -148,18 +184,29 @@ if (sustainedOnly is null && !impairedOnly && !publishedOnly)
 
     Metric("two_host_isolated_net_median", isolated.Median, "ms");
     Metric("two_host_isolated_net_p90", isolated.P90, "ms");
+    Metric("two_host_pooled_median", pooled.Median, "ms");
+    Metric("two_host_pooled_p90", pooled.P90, "ms");
     if (floorSamples is { } c)
     {
         Metric("two_host_c_floor_median", c.Median, "ms");
         Metric("two_host_c_floor_p90", c.P90, "ms");
         Metric("ratio_vs_c_floor", isolated.Median / c.Median, "x");
+        Metric("ratio_vs_c_floor_p90", isolated.P90 / c.P90, "x");
         Metric("ratio_vs_c_floor_mean", isolated.Mean / c.Mean, "x");
+        Metric("pooled_ratio_vs_c_floor", pooled.Median / c.Median, "x");
+    }
+    Metric("lan20_ms", lan20Samples.Median, "ms");
+    if (lan20Floor is { } lf)
+    {
+        Metric("lan20_c_floor_ms", lf.Median, "ms");
+        Metric("lan20_ratio_vs_c_floor", lan20Samples.Median / lf.Median, "x");
     }
     if (ip is not null)
     {
         Metric("two_host_ip_median", ip.Median, "ms");
         Metric("two_host_ip_p90", ip.P90, "ms");
         Metric("ratio_vs_ip", ip.Median / isolated.Median, "x");
+        Metric("pooled_ratio_vs_ip", ip.Median / pooled.Median, "x");
         Metric("ratio_vs_ip_mean", ip.Mean / isolated.Mean, "x");
     }
     foreach (var (samples, _) in rows.Where(r => r.Samples.Name.StartsWith("(d)", StringComparison.Ordinal)))
@@ -167,8 +214,13 @@ if (sustainedOnly is null && !impairedOnly && !publishedOnly)
         string hosts = samples.Name.Split(' ')[1];
         Metric($"lan_{hosts}_median", samples.Median, "ms");
         Metric($"lan_{hosts}_p90", samples.P90, "ms");
+        if (hosts == "100-host")
+        {
+            Metric("lan100_ms", samples.Median, "ms");
+        }
     }
     Metric("netfact_overhead_median", netFact.Median - plain.Median, "ms");
+    Metric("netfact_overhead_ms", netFact.Median - plain.Median, "ms");
     var netFactV3 = Run("(e) xUnit v3 [NetFact] invocation path", counts.Warmup, counts.Cheap, AdapterOverhead.NetFactV3Path, "NetTestScope.Open + RunAsync + stray scan + DisposeAsync");
     Metric("xunit_v3_netfact_overhead_ms", netFactV3.Median - plain.Median, "ms");
     Metric("networkisolated_overhead_median", nunit.Median - plain.Median, "ms");
@@ -294,6 +346,16 @@ Console.Write(metrics);
 return 0;
 
 static string Show(int? count) => count?.ToString(CultureInfo.InvariantCulture) ?? "n/a";
+
+// Waits (bounded) until the pool has made every namespace it keeps.
+static void WaitFull(NamespacePool pool)
+{
+    var deadline = DateTime.UtcNow.AddSeconds(5);
+    while (pool.Available < pool.Size && DateTime.UtcNow < deadline)
+    {
+        Thread.Sleep(1);
+    }
+}
 
 static TopologyBuilder SwitchedLan(int hosts)
 {

@@ -21,24 +21,28 @@ internal sealed class Samples
 
     public void Add(double milliseconds) => _milliseconds.Add(milliseconds);
 
-    // Runs body warmup times unmeasured, then iterations times measured one by one.
-    public static Samples Measure(string name, int warmup, int iterations, Action body)
+    // Runs body warmup times unmeasured, then iterations times measured one by one; before, if given,
+    // runs unmeasured ahead of every iteration.
+    public static Samples Measure(string name, int warmup, int iterations, Action body, Action? before = null)
     {
         for (int i = 0; i < warmup; i++)
         {
+            before?.Invoke();
             body();
         }
-        return MeasureInto(new Samples(name), 0, iterations, body);
+        return MeasureInto(new Samples(name), 0, iterations, body, before);
     }
 
-    public static Samples MeasureInto(Samples samples, int warmup, int iterations, Action body)
+    public static Samples MeasureInto(Samples samples, int warmup, int iterations, Action body, Action? before = null)
     {
         for (int i = 0; i < warmup; i++)
         {
+            before?.Invoke();
             body();
         }
         for (int i = 0; i < iterations; i++)
         {
+            before?.Invoke();
             long start = Stopwatch.GetTimestamp();
             body();
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);

@@ -31,10 +31,16 @@ internal sealed class SyscallFloor : IDisposable
         }
     }
 
-    // Runs warmup unmeasured iterations, then adds iterations measured ones to samples.
-    public void Measure(int warmup, int iterations, Samples samples)
+    // Runs warmup unmeasured iterations, then adds iterations measured ones to samples: the 2-host
+    // topology, or with lanHosts the switched LAN of that many hosts.
+    public void Measure(int warmup, int iterations, Samples samples, int lanHosts = 0)
     {
-        var (exit, output, stderr) = Exec(_binary, iterations.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture));
+        var arguments = new List<string> { iterations.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture) };
+        if (lanHosts > 0)
+        {
+            arguments.AddRange(["lan", lanHosts.ToString(CultureInfo.InvariantCulture)]);
+        }
+        var (exit, output, stderr) = Exec(_binary, [.. arguments]);
         if (exit != 0)
         {
             throw new InvalidOperationException("the floor program failed: " + stderr.Trim());

@@ -23,6 +23,14 @@ internal static unsafe partial class Interop
         _ => -1,
     };
 
+    private static readonly int s_sysCapget = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 125,
+        Architecture.Arm64 => 90,
+        Architecture.Arm => 184,
+        _ => -1,
+    };
+
     private static readonly int s_sysPidfdOpen = 434; // same number on every architecture (asm-generic)
 
     // struct ifreq: a 16-byte name and a 24-byte union; we only use ifr_flags.
@@ -31,6 +39,29 @@ internal static unsafe partial class Interop
     {
         [FieldOffset(0)] public fixed byte ifr_name[IFNAMSIZ];
         [FieldOffset(16)] public short ifr_flags;
+    }
+
+    /// <summary>
+    /// The calling thread's credentials as far as a new thread would inherit them: capability sets
+    /// (capget, per thread) and effective uid and gid. Null where capget is not mapped.
+    /// </summary>
+    public static (ulong Effective, ulong Permitted, ulong Inheritable, uint Uid, uint Gid)? ThreadCredentials()
+    {
+        if (s_sysCapget < 0)
+        {
+            return null;
+        }
+        // struct __user_cap_header_struct { u32 version; int pid; } and two __user_cap_data_struct
+        // { u32 effective, permitted, inheritable; } for _LINUX_CAPABILITY_VERSION_3.
+        uint* header = stackalloc uint[2];
+        header[0] = 0x20080522;
+        header[1] = 0;
+        uint* data = stackalloc uint[6];
+        if ((long)LibC.syscall(s_sysCapget, header, data) != 0)
+        {
+            return null;
+        }
+        return (data[0] | ((ulong)data[3] << 32), data[1] | ((ulong)data[4] << 32), data[2] | ((ulong)data[5] << 32), LibC.geteuid(), LibC.getegid());
     }
 
     /// <summary>The kernel thread id of the calling thread.</summary>

@@ -19,33 +19,43 @@ internal static unsafe class NamespaceSysctl
         ArgumentNullException.ThrowIfNull(value);
         var path = PathOf(key);
         var operation = $"setting sysctl {path[Root.Length..]}={value} in {ns}";
+        ns.Run(() => WriteFile(path, value, operation));
+    }
+
+    // Equivalent to: sysctl -w KEY=VALUE, in the calling thread's namespace: for a namespace thread on
+    // its way in, before its NetworkNamespace exists.
+    public static void WriteHere(string key, string value)
+    {
+        var path = PathOf(key);
+        WriteFile(path, value, $"setting sysctl {path[Root.Length..]}={value} in a new namespace");
+    }
+
+    private static void WriteFile(string path, string value, string operation)
+    {
         var bytes = Encoding.UTF8.GetBytes(value.EndsWith('\n') ? value : value + "\n");
-        ns.Run(() =>
+        int fd = Open(path, LibC.O_WRONLY);
+        if (fd < 0)
         {
-            int fd = Open(path, LibC.O_WRONLY);
-            if (fd < 0)
+            throw ErrorFromLastErrno(operation);
+        }
+        try
+        {
+            fixed (byte* data = bytes)
             {
-                throw ErrorFromLastErrno(operation);
-            }
-            try
-            {
-                fixed (byte* data = bytes)
+                long written;
+                while ((written = LibC.write(fd, data, bytes.Length)) < 0 && LastErrno == EINTR)
                 {
-                    long written;
-                    while ((written = LibC.write(fd, data, bytes.Length)) < 0 && LastErrno == EINTR)
-                    {
-                    }
-                    if (written < 0)
-                    {
-                        throw ErrorFromLastErrno(operation);
-                    }
+                }
+                if (written < 0)
+                {
+                    throw ErrorFromLastErrno(operation);
                 }
             }
-            finally
-            {
-                _ = LibC.close(fd);
-            }
-        });
+        }
+        finally
+        {
+            _ = LibC.close(fd);
+        }
     }
 
     // Equivalent to: ip netns exec NS sysctl -n KEY

@@ -20,6 +20,7 @@ internal sealed class NamespaceThread
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
     private readonly HashSet<IFailable> _pending = [];
     private Thread _thread = null!;
+    private IEntry? _entry;
     private readonly NamespaceSynchronizationContext _context;
     private bool _stopping;
     private bool _busy;
@@ -56,48 +57,132 @@ internal sealed class NamespaceThread
     /// Starts the thread and runs <paramref name="enter"/> on it first (unshare or setns). If entering
     /// fails, the thread ends and the exception is rethrown here with its original stack.
     /// </summary>
-    public static (NamespaceThread Thread, T Entered) Start<T>(string name, Func<T> enter)
+    public static (NamespaceThread Thread, T Entered) Start<T>(string name, Func<T> enter) => Begin(name, enter).Wait();
+
+    /// <summary>
+    /// Hands <paramref name="enter"/> to a thread (a parked one from the reserve, else a new one) and
+    /// returns at once, so several namespaces can be entered in parallel; <see cref="PendingStart{T}.Wait"/>
+    /// collects the result.
+    /// </summary>
+    public static PendingStart<T> Begin<T>(string name, Func<T> enter)
     {
         RuntimeWarmup.EnsureRootThreads();
-        var thread = new NamespaceThread();
-        T result = default!;
-        ExceptionDispatchInfo? failure = null;
-        // No spinning: unshare takes longer than any useful spin.
-        using var started = new ManualResetEventSlim(false, spinCount: 0);
-        thread._thread = new Thread(() =>
+        var thread = ThreadReserve.Take();
+        var pending = new PendingStart<T>(thread, name, enter);
+        lock (thread._queue)
         {
-            // Registered before entering, so a concurrent leak scan never sees it as a stray.
-            thread.Tid = Interop.Interop.GetTid();
-            s_live[thread.Tid] = thread;
+            thread._entry = pending;
+            Monitor.Pulse(thread._queue);
+        }
+        return pending;
+    }
+
+    // Not "netns…": a parked thread is in the namespace it was born in and is nobody's yet.
+    private const string ParkedName = "isolated-parked";
+
+    // A thread that waits, in the namespace of the thread that made it, for the namespace it is to enter.
+    internal static NamespaceThread StartParked()
+    {
+        var thread = new NamespaceThread();
+        thread._thread = new Thread(thread.Main, maxStackSize: 1024 * 1024)
+        {
+            IsBackground = true,
+            Name = ParkedName,
+        };
+        // UnsafeStart: the starting thread's ExecutionContext must not leak into the thread's lifetime.
+        thread._thread.UnsafeStart();
+        return thread;
+    }
+
+    private void Main()
+    {
+        Tid = Interop.Interop.GetTid();
+        IEntry entry;
+        lock (_queue)
+        {
+            while (_entry is null)
+            {
+                Monitor.Wait(_queue);
+            }
+            entry = _entry;
+            _entry = null;
+        }
+        // Registered before entering, so a concurrent leak scan never sees it as a stray.
+        s_live[Tid] = this;
+        // Named by itself: for the calling thread that is one prctl, not a write to /proc.
+        _thread.Name = entry.Name;
+        bool entered = entry.Enter();
+        if (!entered)
+        {
+            s_retired[Tid] = true;
+            s_live.TryRemove(Tid, out _);
+        }
+        entry.Signal();
+        if (entered)
+        {
+            Pump();
+        }
+    }
+
+    private interface IEntry
+    {
+        string Name { get; }
+
+        bool Enter();
+
+        void Signal();
+    }
+
+    /// <summary>A thread on its way into a namespace; <see cref="Wait"/> returns once it is inside.</summary>
+    internal sealed class PendingStart<T>(NamespaceThread thread, string name, Func<T> enter) : IEntry
+    {
+        string IEntry.Name => name;
+
+        // A monitor, not an event: no spinning (unshare takes longer than any useful spin), nothing to dispose.
+        private readonly object _lock = new();
+        private bool _started;
+        private T _result = default!;
+        private ExceptionDispatchInfo? _failure;
+
+        public (NamespaceThread Thread, T Entered) Wait()
+        {
+            lock (_lock)
+            {
+                while (!_started)
+                {
+                    Monitor.Wait(_lock);
+                }
+            }
+            if (_failure is not null)
+            {
+                thread._thread.Join();
+                _failure.Throw();
+            }
+            return (thread, _result);
+        }
+
+        bool IEntry.Enter()
+        {
             try
             {
-                result = enter();
+                _result = enter();
+                return true;
             }
             catch (Exception ex)
             {
-                failure = ExceptionDispatchInfo.Capture(ex);
-                s_retired[thread.Tid] = true;
-                s_live.TryRemove(thread.Tid, out _);
+                _failure = ExceptionDispatchInfo.Capture(ex);
+                return false;
             }
-            started.Set();
-            if (failure is null)
-            {
-                thread.Pump();
-            }
-        }, maxStackSize: 1024 * 1024)
-        {
-            IsBackground = true,
-            Name = name,
-        };
-        // UnsafeStart: the caller's ExecutionContext must not leak into the thread's lifetime.
-        thread._thread.UnsafeStart();
-        started.Wait();
-        if (failure is not null)
-        {
-            thread._thread.Join();
-            failure.Throw();
         }
-        return (thread, result);
+
+        void IEntry.Signal()
+        {
+            lock (_lock)
+            {
+                _started = true;
+                Monitor.Pulse(_lock);
+            }
+        }
     }
 
     /// <summary>Runs <paramref name="body"/> on this thread (inline when already on it) and returns its result.</summary>
@@ -157,12 +242,15 @@ internal sealed class NamespaceThread
 
     /// <summary>
     /// Stops accepting work. Queued items and async bodies still awaiting fail with
-    /// ObjectDisposedException. Joins the thread (briefly if it is busy in a body, so a hung body
-    /// cannot hang Dispose; not at all when called from the thread itself).
+    /// ObjectDisposedException, before this returns when the thread is idle (pending work such as an
+    /// impaired link's forwarder stops and closes its fds here). An idle thread is not joined: woken,
+    /// it exits on its own, and the kernel frees the namespace once it and the namespace fd are gone,
+    /// so nothing here waits for the kernel. A thread busy in a body is joined briefly, so Dispose
+    /// usually returns after the body, yet a hung body cannot hang Dispose.
     /// </summary>
     public void Stop()
     {
-        bool join;
+        bool busy;
         lock (_queue)
         {
             if (_stopping)
@@ -170,18 +258,15 @@ internal sealed class NamespaceThread
                 return;
             }
             _stopping = true;
-            join = !_busy;
+            busy = _busy;
             Monitor.Pulse(_queue);
         }
-        if (IsCurrent)
+        if (!busy)
         {
-            return;
+            // Idle and now stopping, it runs nothing more: what it would fail on its way out is failed here.
+            FailRemaining();
         }
-        if (join)
-        {
-            _thread.Join();
-        }
-        else
+        else if (!IsCurrent)
         {
             // Usually the item just finished and the thread is about to loop; a body that really
             // hangs must not hang Dispose, so the wait is bounded. The thread exits when it returns.

@@ -10,30 +10,32 @@ public sealed partial class NetworkNamespace
     /// <summary>
     /// The namespace's rtnetlink socket, opened on first use and kept until the namespace is disposed.
     /// </summary>
-    internal RouteNetlinkSocket Netlink
+    internal RouteNetlinkSocket Netlink => OpenOnce(ref _netlink, RouteNetlinkSocket.Open);
+
+    // The namespace's socket of one kind, opened on first use (on the namespace thread, by open) and kept
+    // until the namespace is disposed; a socket opened while Dispose ran is closed, not kept.
+    private T OpenOnce<T>(ref T? field, Func<NetworkNamespace, T> open)
+        where T : class, IDisposable
     {
-        get
+        var socket = Volatile.Read(ref field);
+        if (socket is not null)
         {
-            var socket = Volatile.Read(ref _netlink);
-            if (socket is not null)
-            {
-                return socket;
-            }
-            var opened = RouteNetlinkSocket.Open(this); // throws ObjectDisposedException once disposed
-            socket = Interlocked.CompareExchange(ref _netlink, opened, null);
-            if (socket is not null)
-            {
-                opened.Dispose(); // another thread won the race
-                return socket;
-            }
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                // Dispose ran between Open and the exchange; the socket would pin the namespace.
-                CloseNetlink();
-                throw new ObjectDisposedException(ToString());
-            }
-            return opened;
+            return socket;
         }
+        var opened = open(this); // throws ObjectDisposedException once disposed
+        socket = Interlocked.CompareExchange(ref field, opened, null);
+        if (socket is not null)
+        {
+            opened.Dispose(); // another thread won the race
+            return socket;
+        }
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            // Dispose ran between open and the exchange; the socket would pin the namespace.
+            Interlocked.Exchange(ref field, null)?.Dispose();
+            throw new ObjectDisposedException(ToString());
+        }
+        return opened;
     }
 
     /// <summary>Lists the network interfaces inside the namespace, as <c>ip -d link show</c> does.</summary>
@@ -55,5 +57,8 @@ public sealed partial class NetworkNamespace
     public IReadOnlyList<RouteInfo> GetRoutes() => Netlink.GetRoutes();
 
     // Closes the cached socket; Dispose calls this so the socket no longer pins the namespace.
+    // The socket the namespace thread opened on its way in (NamespacePreparation.OpenNetlink).
+    private void AdoptNetlink(RouteNetlinkSocket socket) => _netlink = socket;
+
     private void CloseNetlink() => Interlocked.Exchange(ref _netlink, null)?.Dispose();
 }

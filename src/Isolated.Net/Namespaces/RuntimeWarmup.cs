@@ -34,6 +34,7 @@ internal static class RuntimeWarmup
             WarmTimerAndSockets();
             WarmSignalHandling();
             RootDispatcher.Start();
+            ThreadReserve.Start(Math.Max(4, 2 * Environment.ProcessorCount));
             s_done = true;
         }
     }

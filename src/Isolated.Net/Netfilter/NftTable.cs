@@ -1,8 +1,8 @@
 namespace Isolated.Net.Netfilter;
 
-// Puts a ruleset into a namespace and takes it out again. Each call is one transaction on a socket
-// opened for it inside the namespace (socket, bind and close cost microseconds; a namespace whose
-// table changes often could keep one open).
+// Puts a ruleset into a namespace and takes it out again. Each call is one transaction on the
+// namespace's own netfilter socket (NetworkNamespace.Netfilter: kept open, since closing one right
+// after a transaction waits for the kernel's RCU grace period).
 internal static class NftTable
 {
     // Equivalent to: nft -f - <<< 'table inet T; delete table inet T; table inet T { ...chains and rules... }'
@@ -16,8 +16,7 @@ internal static class NftTable
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(ruleset);
         var messages = ruleset.ApplyMessages();
-        using var socket = NetfilterSocket.Open(ns);
-        socket.Execute(messages);
+        ns.Netfilter.Execute(messages);
     }
 
     // Equivalent to: nft -f - <<< 'table inet T; delete table inet T'
@@ -25,7 +24,6 @@ internal static class NftTable
     public static void Clear(NetworkNamespace ns, string table = NftRuleset.DefaultTable)
     {
         ArgumentNullException.ThrowIfNull(ns);
-        using var socket = NetfilterSocket.Open(ns);
-        socket.Execute(NftRuleset.ClearMessages(table));
+        ns.Netfilter.Execute(NftRuleset.ClearMessages(table));
     }
 }

@@ -58,6 +58,32 @@ internal sealed unsafe partial class RouteNetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens and binds a socket in the calling thread's namespace: for a namespace thread on its way in,
+    /// before its <see cref="NetworkNamespace"/> exists. <see cref="Adopt"/> wraps the result.
+    /// </summary>
+    public static (NetlinkSocketHandle Handle, uint PortId) OpenHere()
+    {
+        int fd = LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0)
+        {
+            throw ErrorFromLastErrno("opening an rtnetlink socket (socket AF_NETLINK)");
+        }
+        var handle = new NetlinkSocketHandle(fd);
+        try
+        {
+            return (handle, Configure(fd));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps a socket <see cref="OpenHere"/> opened inside <paramref name="ns"/>.</summary>
+    public static RouteNetlinkSocket Adopt(NetlinkSocketHandle handle, uint portId, NetworkNamespace ns) => new(handle, ns, portId);
+
     // Equivalent to: ip link add A [up] netns FD type veth peer name B netns FD; ip -n PEERNS link set B up
     // With up, the first end comes up in the creation request; the kernel cannot do that for the peer
     // (see RouteRequest.CreateVethPair), so a SETLINK follows: in the same datagram when the peer is

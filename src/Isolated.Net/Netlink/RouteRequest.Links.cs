@@ -30,14 +30,14 @@ internal sealed partial class RouteRequest
         }, isDump: false, end.NamespaceFd, peer.NamespaceFd);
     }
 
-    // Equivalent to: ip link add NAME [mtu N] [up] type bridge
-    public static RouteRequest CreateBridge(string name, int? mtu, bool up)
+    // Equivalent to: ip link add NAME [index I] [mtu N] [up] type bridge
+    public static RouteRequest CreateBridge(string name, int? mtu, bool up, int index = 0)
     {
         InterfaceName.Validate(name);
-        ValidateLinkSettings(mtu, null, 0);
+        ValidateLinkSettings(mtu, null, index);
         return new($"creating bridge '{name}'", (writer, sequence) =>
         {
-            var link = writer.BeginMessage(RTM_NEWLINK, CreateFlags, sequence, LinkHeader(0, up ? true : null));
+            var link = writer.BeginMessage(RTM_NEWLINK, CreateFlags, sequence, LinkHeader(index, up ? true : null));
             link.AddString(IFLA_IFNAME, name);
             if (mtu is int value)
             {

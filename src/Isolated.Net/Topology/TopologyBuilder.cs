@@ -229,7 +229,7 @@ public sealed class TopologyBuilder
     public Topology Build()
     {
         var plan = TopologyPlan.Create(_spec);
-        return TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference);
+        return TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference, _spec.Pool);
     }
 
     /// <summary>Same as <see cref="Build()"/>, off the calling thread.</summary>
@@ -238,7 +238,19 @@ public sealed class TopologyBuilder
     {
         var plan = TopologyPlan.Create(_spec);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference));
+        return Task.FromResult(TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference, _spec.Pool));
+    }
+
+    /// <summary>
+    /// Takes the topology's namespaces from <paramref name="pool"/> where it has them ready, so
+    /// <see cref="Build()"/> does not wait for the kernel to create them. Each pooled namespace is fresh
+    /// and used once (see <see cref="NamespacePool"/>); the topology owns and disposes it.
+    /// </summary>
+    /// <param name="pool">A pool created outside any namespace, alive while builds use it.</param>
+    public TopologyBuilder UsePool(NamespacePool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return With(_spec with { Pool = pool });
     }
 
     // For tests: throw at the named build step to prove a failure midway leaves nothing behind.
@@ -292,4 +304,7 @@ internal sealed record TopologySpec(
     AddressPreference AddressPreference = AddressPreference.IPv4First)
 {
     public static readonly TopologySpec Empty = new([], [], [], [], TopologyBuilder.DefaultIPv4Pool, TopologyBuilder.DefaultIPv6Pool, IPv6: true, DefaultRoutes: true, Logger: null, FailureInjection: null);
+
+    // Where the build takes ready namespaces from (TopologyBuilder.UsePool); not part of what is built.
+    public NamespacePool? Pool { get; init; }
 }

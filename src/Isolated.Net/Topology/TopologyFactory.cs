@@ -12,46 +12,118 @@ namespace Isolated.Net;
 // namespaces: the kernel removes the links inside with them.
 internal static class TopologyFactory
 {
-    public static Topology Build(TopologyPlan plan, ILogger? logger, Func<string, bool>? failAt, AddressPreference preference = AddressPreference.IPv4First)
+    // The hub's key among the namespaces: not a valid host name, so it cannot collide with one.
+    private const string HubKey = "/hub";
+
+    // Starts every namespace, then waits for each; if any fails, the others are still waited for and
+    // released, and the first failure is thrown.
+    private static Dictionary<string, NetworkNamespace> CreateNamespaces(TopologyPlan plan, bool needsHub, NamespacePool? pool)
+    {
+        var pending = new List<(string Key, NetworkNamespace.PendingNamespace Pending)>(plan.Hosts.Count + 1);
+        var created = new Dictionary<string, NetworkNamespace>(StringComparer.Ordinal);
+        Exception? failure = null;
+        try
+        {
+            foreach (var planned in plan.Hosts)
+            {
+                if (pool?.TryTake() is { } pooled)
+                {
+                    created.Add(planned.Name, pooled);
+                    if (planned.IsRouter)
+                    {
+                        // Equivalent to: ip netns exec R sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+                        NamespaceSysctl.Write(pooled, "net/ipv4/ip_forward", "1");
+                        NamespaceSysctl.Write(pooled, "net/ipv6/conf/all/forwarding", "1");
+                    }
+                    continue;
+                }
+                pending.Add((planned.Name, NetworkNamespace.BeginCreate(null, NamespacePreparation.Host(planned.IsRouter))));
+            }
+            if (needsHub)
+            {
+                if (pool?.TryTake() is { } pooled)
+                {
+                    created.Add(HubKey, pooled);
+                }
+                else
+                {
+                    pending.Add((HubKey, NetworkNamespace.BeginCreate(null, new NamespacePreparation(false, false, OpenNetlink: true))));
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        foreach (var (key, start) in pending)
+        {
+            try
+            {
+                created.Add(key, start.Complete());
+            }
+            catch (Exception ex)
+            {
+                failure ??= ex;
+            }
+        }
+        if (failure is not null)
+        {
+            foreach (var ns in created.Values)
+            {
+                ns.Dispose();
+            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        return created;
+    }
+
+    public static Topology Build(TopologyPlan plan, ILogger? logger, Func<string, bool>? failAt, AddressPreference preference = AddressPreference.IPv4First, NamespacePool? pool = null)
     {
         var started = Stopwatch.GetTimestamp();
         var topology = new Topology(logger, preference);
         try
         {
             Step("namespaces");
-            var namespaces = new Dictionary<string, NetworkNamespace>(StringComparer.Ordinal);
+            // Every namespace at once: each is entered by its own thread (parked ahead of need, see
+            // ThreadReserve), which also prepares it (sysctls, the rtnetlink socket), so the kernel's
+            // namespace setup, the bulk of the build, runs on every core.
+            bool needsHub = plan.Segments.Any(s => s.Kind == SegmentKind.Switch);
+            var namespaces = CreateNamespaces(plan, needsHub, pool);
             foreach (var planned in plan.Hosts)
             {
-                var ns = NetworkNamespace.Create();
-                namespaces.Add(planned.Name, ns);
-                topology.AddHost(new NetHost(topology, planned.Name, planned.IsRouter, ns));
-                PrepareHost(ns);
+                topology.AddHost(new NetHost(topology, planned.Name, planned.IsRouter, namespaces[planned.Name]));
             }
             NetworkNamespace? hub = null;
-            if (plan.Segments.Any(s => s.Kind == SegmentKind.Switch))
+            if (needsHub)
             {
-                hub = NetworkNamespace.Create();
+                hub = namespaces[HubKey];
                 topology.SetHub(hub);
             }
 
+            // Indexes are chosen, not looked up: a fresh namespace has only lo (1), so a host's
+            // interfaces get 2, 3, … and the hub's bridges 2…S+1, its ports S+2, ….
             var indexes = plan.Hosts.ToDictionary(h => h.Name, h => h.Interfaces.Select((iface, i) => (iface.Name, Index: i + 2)).ToDictionary(p => p.Name, p => p.Index, StringComparer.Ordinal), StringComparer.Ordinal);
+            var order = plan.Hosts.Select((h, i) => (h.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+            // One datagram per namespace, executed in plan order: the hub's first, then each host's. A
+            // host's datagram creates the veth pairs it shares with later hosts (the peer born in the
+            // other namespace), then brings its interfaces up, addresses them and adds its routes: by
+            // then every interface it has exists, made by the hub, an earlier host, or itself.
+            var hostRequests = plan.Hosts.ToDictionary(h => h.Name, _ => new List<RouteRequest>(), StringComparer.Ordinal);
 
             Step("switches");
+            var hubRequests = new List<RouteRequest>();
             var bridgeIndexes = new Dictionary<string, int>(StringComparer.Ordinal);
             var switches = plan.Segments.Where(s => s.Kind == SegmentKind.Switch).ToList();
-            if (hub is not null)
+            foreach (var segment in switches)
             {
-                // Equivalent to: ip -n HUB link add NAME mtu M up type bridge   (all switches in one datagram)
-                hub.Netlink.Execute([.. switches.Select(s => RouteRequest.CreateBridge(s.Name, s.Mtu, up: true))]);
-                foreach (var segment in switches)
-                {
-                    bridgeIndexes.Add(segment.Name, hub.Netlink.GetLinkIndex(segment.Name));
-                    topology.AddSwitch(new NetSwitch(segment.Name, segment.IPv4, segment.IPv6));
-                }
+                int bridgeIndex = 2 + bridgeIndexes.Count;
+                // Equivalent to: ip -n HUB link add NAME index I mtu M up type bridge
+                hubRequests.Add(RouteRequest.CreateBridge(segment.Name, segment.Mtu, up: true, bridgeIndex));
+                bridgeIndexes.Add(segment.Name, bridgeIndex);
+                topology.AddSwitch(new NetSwitch(segment.Name, segment.IPv4, segment.IPv6));
             }
 
             Step("links");
-            var hubRequests = new List<RouteRequest>();
             int hubIndex = 1 + switches.Count + 1;
             foreach (var segment in plan.Segments)
             {
@@ -104,10 +176,13 @@ internal static class TopologyFactory
                     }
                     else
                     {
+                        // Made by whichever end comes first in plan order, in its own datagram.
                         // Equivalent to: ip -n A link add IFA index I mtu M up type veth peer name IFB index J mtu M netns B
-                        hostA.Namespace.Netlink.Execute(RouteRequest.CreateVethPair(
-                            new VethEnd(a.Name, hostA.Namespace) { Index = indexes[a.Host][a.Name], Mtu = segment.Mtu },
-                            new VethEnd(b.Name, hostB.Namespace) { Index = indexes[b.Host][b.Name], Mtu = segment.Mtu },
+                        var (first, second) = order[a.Host] <= order[b.Host] ? (a, b) : (b, a);
+                        var (firstHost, secondHost) = (topology[first.Host], topology[second.Host]);
+                        hostRequests[first.Host].Add(RouteRequest.CreateVethPair(
+                            new VethEnd(first.Name, firstHost.Namespace) { Index = indexes[first.Host][first.Name], Mtu = segment.Mtu },
+                            new VethEnd(second.Name, secondHost.Namespace) { Index = indexes[second.Host][second.Name], Mtu = segment.Mtu },
                             up: true));
                     }
                     var endA = new HostInterface(hostA, a.Name, segment.Name, a.IPv4, a.IPv6, a.Mtu) { ForwarderCore = forwarder?.Public };
@@ -128,9 +203,6 @@ internal static class TopologyFactory
             }
 
             Step("addresses");
-            // Per host, one datagram: every interface up (a veth end created from elsewhere is born
-            // down), then its addresses, then its routes (a gateway must be on an up, addressed link).
-            var hostRequests = plan.Hosts.ToDictionary(h => h.Name, _ => new List<RouteRequest>(), StringComparer.Ordinal);
             foreach (var planned in plan.Hosts)
             {
                 var requests = hostRequests[planned.Name];
@@ -150,14 +222,8 @@ internal static class TopologyFactory
                 }
             }
 
+            // Forwarding on routers was switched on by the namespace thread on its way in.
             Step("sysctls");
-            foreach (var planned in plan.Hosts.Where(h => h.IsRouter))
-            {
-                // Equivalent to: ip netns exec R sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-                var ns = namespaces[planned.Name];
-                NamespaceSysctl.Write(ns, "net/ipv4/ip_forward", "1");
-                NamespaceSysctl.Write(ns, "net/ipv6/conf/all/forwarding", "1");
-            }
 
             Step("routes");
             foreach (var planned in plan.Hosts)
@@ -191,17 +257,6 @@ internal static class TopologyFactory
             topology.Dispose();
             throw;
         }
-
-        // In one hop to the namespace thread: no duplicate address detection (a tentative link-local
-        // address delays neighbour discovery through routers by seconds; every address here is unique
-        // by construction), and the netlink socket the build uses, opened where it belongs.
-        // Equivalent to: sysctl -w net.ipv6.conf.{all,default}.accept_dad=0
-        static void PrepareHost(NetworkNamespace ns) => ns.Run(() =>
-        {
-            NamespaceSysctl.Write(ns, "net/ipv6/conf/all/accept_dad", "0");
-            NamespaceSysctl.Write(ns, "net/ipv6/conf/default/accept_dad", "0");
-            _ = ns.Netlink;
-        });
 
         void Step(string name)
         {

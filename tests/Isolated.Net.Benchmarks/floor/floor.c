@@ -7,7 +7,13 @@
  * both ends up with an IPv4 /24 and an IPv6 /64 (RTM_NEWLINK, RTM_NEWADDR); dispose closes the fds and
  * lets the kernel reap. Requests to one namespace travel pipelined in one datagram, acks read after.
  *
- * usage: floor ITERATIONS WARMUP   prints one line per measured iteration: elapsed nanoseconds.
+ * With "lan N" it builds instead the N-host switched LAN of
+ *   new TopologyBuilder().AddSwitch("lan").AddHost("h0").Connect("h0","lan")…  (N hosts)
+ * a hub namespace holding one bridge, and per host a veth pair born with one end in the hub (a bridge
+ * port) and the other in the host, then each host's eth0 up with its two addresses; one datagram per
+ * namespace, the hub's first.
+ *
+ * usage: floor ITERATIONS WARMUP [lan N]   prints one line per measured iteration: elapsed nanoseconds.
  * Exit 0 on success; on failure the failing operation and errno on stderr, exit 1.
  */
 #define _GNU_SOURCE
@@ -30,6 +36,8 @@
 #include <linux/veth.h>
 
 #define BUFSZ 4096
+/* A request batch: 250 veth pairs and their masters (the largest LAN) fit in 64 KiB. */
+#define BATCHSZ 65536
 
 static void die(const char *what, int err)
 {
@@ -37,7 +45,7 @@ static void die(const char *what, int err)
     exit(1);
 }
 
-struct batch { char buf[BUFSZ]; size_t len; unsigned count; unsigned seq; };
+struct batch { char buf[BATCHSZ]; size_t len; unsigned count; unsigned seq; };
 
 static struct nlmsghdr *begin(struct batch *b, uint16_t type, uint16_t flags, const void *body, size_t bodylen)
 {
@@ -115,6 +123,28 @@ static void add_veth(struct batch *b, const char *name, int index, const char *p
     end(b, n);
 }
 
+static void set_master(struct batch *b, int index, int master)
+{
+    /* ip link set dev INDEX master MASTER */
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
+    struct nlmsghdr *n = begin(b, RTM_NEWLINK, 0, &ifi, sizeof ifi);
+    uint32_t m = (uint32_t)master;
+    attr(n, IFLA_MASTER, &m, sizeof m);
+    end(b, n);
+}
+
+static void add_bridge(struct batch *b, const char *name, int index)
+{
+    /* ip link add NAME index I up type bridge */
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
+    struct nlmsghdr *n = begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
+    attr(n, IFLA_IFNAME, name, strlen(name) + 1);
+    struct rtattr *info = attr(n, IFLA_LINKINFO, NULL, 0);
+    attr(n, IFLA_INFO_KIND, "bridge", 6);
+    nest_end(n, info);
+    end(b, n);
+}
+
 static void execute(int sock, struct batch *b, const char *what)
 {
     struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -144,15 +174,21 @@ static void write_file(const char *path, const char *value)
 
 struct host { int ns; int nl; };
 
-static void create_host(struct host *h, int root)
+static void create_host_dad(struct host *h, int root, int no_dad);
+
+static void create_host(struct host *h, int root) { create_host_dad(h, root, 1); }
+
+static void create_host_dad(struct host *h, int root, int no_dad)
 {
     if (unshare(CLONE_NEWNET) < 0) die("unshare(CLONE_NEWNET)", errno);
     h->ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (h->ns < 0) die("open ns", errno);
     h->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (h->nl < 0) die("socket(NETLINK_ROUTE)", errno);
-    write_file("/proc/sys/net/ipv6/conf/all/accept_dad", "0");
-    write_file("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
+    if (no_dad) {
+        write_file("/proc/sys/net/ipv6/conf/all/accept_dad", "0");
+        write_file("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
+    }
     if (setns(root, CLONE_NEWNET) < 0) die("setns(root)", errno);
 }
 
@@ -179,6 +215,39 @@ static void build_and_dispose(int root)
     close(c.nl); close(c.ns);
 }
 
+#define MAX_HOSTS 250
+
+static void lan_build_and_dispose(int root, int hosts)
+{
+    static struct host h[MAX_HOSTS];
+    struct host hub;
+    static struct batch batch;
+    struct batch *b = &batch;
+    for (int i = 0; i < hosts; i++) create_host(&h[i], root);
+    create_host_dad(&hub, root, 0);
+
+    add_bridge(b, "lan", 2);
+    for (int i = 0; i < hosts; i++) {
+        char port[16];
+        snprintf(port, sizeof port, "p%d", 3 + i);
+        add_veth(b, port, 3 + i, "eth0", 2, h[i].ns);
+        set_master(b, 3 + i, 2);
+    }
+    execute(hub.nl, b, "hub: bridge, ports");
+
+    for (int i = 0; i < hosts; i++) {
+        char v4[32], v6[64];
+        snprintf(v4, sizeof v4, "10.0.1.%d", i + 1);
+        snprintf(v6, sizeof v6, "fd7a:15e:0:1::%x", i + 1);
+        link_up(b, 2);
+        add_addr(b, AF_INET, 2, v4, 24);
+        add_addr(b, AF_INET6, 2, v6, 64);
+        execute(h[i].nl, b, "host: eth0 up, addresses");
+    }
+    for (int i = 0; i < hosts; i++) { close(h[i].nl); close(h[i].ns); }
+    close(hub.nl); close(hub.ns);
+}
+
 static int64_t now_ns(void)
 {
     struct timespec t;
@@ -188,14 +257,16 @@ static int64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) { fprintf(stderr, "usage: floor ITERATIONS WARMUP\n"); return 2; }
+    if (argc != 3 && !(argc == 5 && strcmp(argv[3], "lan") == 0)) { fprintf(stderr, "usage: floor ITERATIONS WARMUP [lan N]\n"); return 2; }
     int iterations = atoi(argv[1]), warmup = atoi(argv[2]);
+    int hosts = argc == 5 ? atoi(argv[4]) : 0;
+    if (argc == 5 && (hosts < 1 || hosts > MAX_HOSTS)) { fprintf(stderr, "floor: lan N takes 1..%d hosts\n", MAX_HOSTS); return 2; }
     int root = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (root < 0) die("open root ns", errno);
-    for (int i = 0; i < warmup; i++) build_and_dispose(root);
+    for (int i = 0; i < warmup; i++) hosts ? lan_build_and_dispose(root, hosts) : build_and_dispose(root);
     for (int i = 0; i < iterations; i++) {
         int64_t start = now_ns();
-        build_and_dispose(root);
+        if (hosts) lan_build_and_dispose(root, hosts); else build_and_dispose(root);
         printf("%lld\n", (long long)(now_ns() - start));
     }
     return 0;

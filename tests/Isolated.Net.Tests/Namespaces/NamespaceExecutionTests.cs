@@ -211,7 +211,10 @@ public sealed class NamespaceLifecycleCountTests
             inodes.Add($"net:[{ns.Inode}]");
         }
 
-        // Other fds may close meanwhile (finalizers of earlier tests); none may have been added.
+        // Other fds may close meanwhile (finalizers of earlier tests); none may have been added. The
+        // thread reserve may be starting a replacement thread right now, and a thread start holds a
+        // pipe for a moment: wait that out.
+        SpinWait.SpinUntil(() => Directory.GetFiles("/proc/self/fd").Length <= fdsBefore, TimeSpan.FromSeconds(15));
         Assert.True(Directory.GetFiles("/proc/self/fd").Length <= fdsBefore, $"fds grew from {fdsBefore}");
         // The runtime may add thread-pool workers meanwhile; what must not remain is a namespace thread.
         // A joined thread can linger in /proc/self/task for a moment after it returned.
