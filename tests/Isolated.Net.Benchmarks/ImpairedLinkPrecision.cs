@@ -10,23 +10,23 @@ using Isolated.Net;
 // figures are the link's, not the benchmark's threads'.
 internal static class ImpairedLinkPrecision
 {
-    public sealed record Result(ImpairmentLateness AtoB, ImpairmentLateness BtoA, IReadOnlyList<double> RttErrorsMicroseconds, bool RealTime)
+    public sealed record Result(ImpairmentLateness? AtoB, ImpairmentLateness? BtoA, IReadOnlyList<double> RttErrorsMicroseconds, bool RealTime)
     {
         // Both directions' lateness, pooled: the percentile of the pooled frames lies between the two.
-        public double LatenessMedianMicroseconds => Math.Max(AtoB.Median.TotalMicroseconds, BtoA.Median.TotalMicroseconds);
+        public double LatenessMedianMicroseconds => Math.Max(AtoB?.Median.TotalMicroseconds ?? 0, BtoA?.Median.TotalMicroseconds ?? 0);
 
-        public double LatenessP99Microseconds => Math.Max(AtoB.P99.TotalMicroseconds, BtoA.P99.TotalMicroseconds);
+        public double LatenessP99Microseconds => Math.Max(AtoB?.P99.TotalMicroseconds ?? 0, BtoA?.P99.TotalMicroseconds ?? 0);
 
-        public double LatenessMaxMicroseconds => Math.Max(AtoB.Max.TotalMicroseconds, BtoA.Max.TotalMicroseconds);
+        public double LatenessMaxMicroseconds => Math.Max(AtoB?.Max.TotalMicroseconds ?? 0, BtoA?.Max.TotalMicroseconds ?? 0);
     }
 
-    public static Result Measure(int pings)
+    public static Result Measure(int pings) => Measure(pings, TimeSpan.FromMilliseconds(10), impaired: true);
+
+    public static Result Measure(int pings, TimeSpan delay, bool impaired, TimeSpan gap = default)
     {
-        var delay = TimeSpan.FromMilliseconds(10);
-        using var net = new TopologyBuilder().AddHost("a").AddHost("b")
-            .ImpairedLink("a", "b", o => o.Both(i => i.Delay = delay))
-            .Build();
-        var forwarder = net.GetLink("a", "b").Forwarder;
+        var builder = new TopologyBuilder().AddHost("a").AddHost("b");
+        using var net = (impaired ? builder.ImpairedLink("a", "b", o => o.Both(i => i.Delay = delay)) : builder.Link("a", "b")).Build();
+        var forwarder = impaired ? net.GetLink("a", "b").Forwarder : null;
         using var echo = net["b"].CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         echo.Bind(new IPEndPoint(IPAddress.Any, 9100));
         var echoThread = StartRealTime(() =>
@@ -56,6 +56,10 @@ internal static class ImpairedLinkPrecision
             var reply = new byte[2048];
             for (int i = 0; i <= pings; i++)
             {
+                if (gap > TimeSpan.Zero)
+                {
+                    Thread.Sleep(gap);
+                }
                 long sent = Stopwatch.GetTimestamp();
                 pinger.SendTo(payload, target);
                 pinger.Receive(reply);
@@ -65,7 +69,7 @@ internal static class ImpairedLinkPrecision
                 }
             }
         }).Join();
-        var result = new Result(forwarder.AtoB.Lateness, forwarder.BtoA.Lateness, errors, forwarder.IsRealTime);
+        var result = forwarder is null ? new Result(null, null, errors, false) : new Result(forwarder.AtoB.Lateness, forwarder.BtoA.Lateness, errors, forwarder.IsRealTime);
         echo.Close();
         echoThread.Join();
         return result;

@@ -253,26 +253,41 @@ if (sustainedOnly is null && !impairedOnly)
 
 Console.Error.WriteLine("running (g) link throughput: impaired link (TAP + forwarder) and veth…");
 var transfer = TimeSpan.FromSeconds(quick ? 1 : 3);
-double impairedBits = await LinkThroughput.MeasureAsync(impaired: true, transfer);
+var impairedRun = await LinkThroughput.MeasureAsync(impaired: true, transfer, configure: null, warmUp: TimeSpan.Zero, socketBuffer: 0);
+double impairedBits = impairedRun.BitsPerSecond;
 double vethBits = await LinkThroughput.MeasureAsync(impaired: false, transfer);
+// One TCP flow through 10 ms each way and a 1 Gbit/s rate limit, 16 MiB socket buffers (the
+// bandwidth-delay product is 2.5 MB); the first 2 s (slow start) left out.
+var rateLimited = await LinkThroughput.MeasureAsync(impaired: true, TimeSpan.FromSeconds(quick ? 2 : 5),
+    o => o.Both(i => { i.Delay = TimeSpan.FromMilliseconds(10); i.RateBitsPerSecond = 1_000_000_000; }),
+    warmUp: TimeSpan.FromSeconds(2), socketBuffer: 16 << 20);
 Console.Error.WriteLine("running (h) impaired link precision: UDP pings over 10 ms each way…");
 var precision = ImpairedLinkPrecision.Measure(quick ? 200 : 2000);
+// The same pinger over a veth, pausing 20 ms between pings so both ends sleep as long: what the
+// endpoints' own wake-ups cost with no impaired link at all.
+var vethIdle = ImpairedLinkPrecision.Measure(quick ? 200 : 1000, TimeSpan.Zero, impaired: false, gap: TimeSpan.FromMilliseconds(20));
 string throughputLine = string.Create(CultureInfo.InvariantCulture, $"Link throughput (TCP bulk, {transfer.TotalSeconds:0} s, MTU 1500): impaired link with no impairment {impairedBits / 1e9:0.##} Gbit/s; veth {vethBits / 1e9:0.##} Gbit/s.");
-string precisionLine = string.Create(CultureInfo.InvariantCulture, $"Impaired link precision ({precision.RttErrorsMicroseconds.Count} UDP pings, 10 ms each way, forwarder {(precision.RealTime ? "real-time" : "normal priority")}): A→B {precision.AtoB}; B→A {precision.BtoA}; RTT − 20 ms median {Samples.Percentile(precision.RttErrorsMicroseconds, 0.5):0} µs, p99 {Samples.Percentile(precision.RttErrorsMicroseconds, 0.99):0} µs.");
+string precisionLine = string.Create(CultureInfo.InvariantCulture, $"Impaired link precision ({precision.RttErrorsMicroseconds.Count} UDP pings, 10 ms each way, forwarder {(precision.RealTime ? "real-time" : "normal priority")}): A→B {precision.AtoB}; B→A {precision.BtoA}; RTT − 20 ms median {Samples.Percentile(precision.RttErrorsMicroseconds, 0.5):0} µs, p99 {Samples.Percentile(precision.RttErrorsMicroseconds, 0.99):0} µs; veth RTT with the ends idle 20 ms between pings median {Samples.Percentile(vethIdle.RttErrorsMicroseconds, 0.5):0} µs.");
+string rateLine = string.Create(CultureInfo.InvariantCulture, $"Impaired link throughput: unimpaired, forwarder CPU {impairedRun.CoresPerGbit:0.###} cores per Gbit/s; one TCP flow over 10 ms each way and 1 Gbit/s, 16 MiB buffers: {rateLimited.BitsPerSecond / 1e9:0.###} Gbit/s after a 2 s warm-up (goodput; the limit counts Ethernet bytes).");
 void ImpairedLinkMetrics()
 {
     Metric("impaired_link_unimpaired_throughput", impairedBits / 1e9, "Gbit/s");
     Metric("veth_link_throughput", vethBits / 1e9, "Gbit/s");
+    Metric("impaired_cpu_per_gbit", impairedRun.CoresPerGbit, "cores/(Gbit/s)");
+    Metric("impaired_rate_limited_10ms_1gbit_throughput", rateLimited.BitsPerSecond / 1e9, "Gbit/s");
     Metric("impaired_lateness_median_us", precision.LatenessMedianMicroseconds, "us");
     Metric("impaired_lateness_p99_us", precision.LatenessP99Microseconds, "us");
     Metric("impaired_lateness_max_us", precision.LatenessMaxMicroseconds, "us");
     Metric("impaired_rtt_error_median_us", Samples.Percentile(precision.RttErrorsMicroseconds, 0.5), "us");
     Metric("impaired_rtt_error_p99_us", Samples.Percentile(precision.RttErrorsMicroseconds, 0.99), "us");
+    Metric("veth_idle_rtt_median_us", Samples.Percentile(vethIdle.RttErrorsMicroseconds, 0.5), "us");
+    Metric("impaired_rtt_error_over_veth_idle_median_us", Samples.Percentile(precision.RttErrorsMicroseconds, 0.5) - Samples.Percentile(vethIdle.RttErrorsMicroseconds, 0.5), "us");
 }
 if (impairedOnly)
 {
     Console.WriteLine(throughputLine);
     Console.WriteLine(precisionLine);
+    Console.WriteLine(rateLine);
     ImpairedLinkMetrics();
     Console.Write(metrics);
     return 0;
@@ -298,6 +313,7 @@ report.AppendLine(CultureInfo.InvariantCulture, $"Sustained: {sustained.Topologi
     + $"RSS every tenth (MiB): {string.Join(' ', sustained.RssSeriesKiB.Select(k => (k / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)))}; GC committed every tenth (MiB): {string.Join(' ', sustained.GcCommittedSeriesBytes.Select(b => (b / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture)))}; kernel net_namespace objects before {Show(sustained.NamespacesBefore)}, at end {Show(sustained.NamespacesAtEnd)}, {Show(sustained.NamespacesAfterDrain)} after {sustained.DrainSeconds:0.#} s.");
 report.AppendLine(throughputLine);
 report.AppendLine(precisionLine);
+report.AppendLine(rateLine);
 Console.WriteLine(report);
 
 ImpairedLinkMetrics();

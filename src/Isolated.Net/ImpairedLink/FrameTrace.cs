@@ -31,4 +31,6 @@ internal sealed class FrameTrace(int capacity)
     }
 }
 
-internal readonly record struct TracedFrame(long Arrival, long Deadline, long Sent, int Length, bool Control);
+// Length is the bytes the frame takes on the wire (a super-frame's Segments, headers repeated);
+// Duplicate and Reorder are the model's choices for it.
+internal readonly record struct TracedFrame(long Arrival, long Deadline, long Sent, int Length, bool Control, bool Duplicate = false, bool Reorder = false, int Segments = 1);

@@ -66,8 +66,14 @@ public sealed class ImpairedDirection
     /// </summary>
     /// <param name="settings">The new settings (copied).</param>
     /// <exception cref="ArgumentException">A setting is out of range; the message names each one.</exception>
-    public void Set(ImpairmentSettings settings) =>
+    public void Set(ImpairmentSettings settings)
+    {
         Volatile.Write(ref _settings, DirectionSettings.From(settings, ToString(), nameof(settings)));
+        Changed?.Invoke(this);
+    }
+
+    // The forwarder: turns the source TAP's offloads off while a per-packet impairment is set.
+    internal Action<ImpairedDirection>? Changed { get; set; }
 
     /// <summary>Changes some settings, keeping the others: <c>link.Forwarder.AtoB.Update(i => i.Loss = 0.3)</c>.</summary>
     /// <param name="change">Edits a copy of the current settings, which then replaces them (see <see cref="Set"/>).</param>

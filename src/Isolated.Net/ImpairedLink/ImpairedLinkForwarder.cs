@@ -53,5 +53,11 @@ public sealed class ImpairedLinkForwarder
     public IReadOnlyList<int> ThreadIds => _forwarder.ThreadIds;
 
     /// <inheritdoc />
-    public override string ToString() => $"impaired link {Name}: {AtoB} {AtoB.Settings}; {BtoA} {BtoA.Settings}";
+    public override string ToString() => $"impaired link {Name}: {AtoB} {AtoB.Settings}; {BtoA} {BtoA.Settings}; {Priority}";
+
+    private string Priority => !_forwarder.RealTimePriority
+        ? "forwarder at normal priority (RealTimePriority = false)"
+        : _forwarder.IsRealTime
+            ? "forwarder at real-time priority"
+            : "forwarder at normal priority: SCHED_FIFO was refused (it needs CAP_SYS_NICE or RLIMIT_RTPRIO >= 1), so frames leave late when the machine is busy";
 }

@@ -28,7 +28,9 @@ public sealed class ImpairedLinkOptions
     /// priority 1, the lowest), so a busy machine — a parallel test run, a build — does not make frames
     /// leave late. Measured on 2 CPUs at a load average of 20: at normal priority frames left about
     /// 1 ms after their deadline on average and up to 50 ms; at real-time priority a few microseconds on
-    /// average, rarely more than 0.5 ms. The threads run only while frames are due. It needs
+    /// average, rarely more than 0.5 ms. The threads run only while frames are due (spinning through the
+    /// last 120 µs before a deadline, and for request/response traffic polling up to 250 µs for the answer
+    /// after the other direction delivers). It needs
     /// CAP_SYS_NICE (root has it); without it they keep normal priority.
     /// <see cref="ImpairedLinkForwarder.IsRealTime"/> says what they got.
     /// </summary>

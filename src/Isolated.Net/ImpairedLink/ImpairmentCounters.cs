@@ -7,6 +7,12 @@ namespace Isolated.Net;
 /// <see cref="Passed"/> + <see cref="Dropped"/> + <see cref="QueueDropped"/> + the frames still in flight;
 /// the receiver gets <see cref="Passed"/> + <see cref="Duplicated"/> frames (minus <see cref="Undeliverable"/>).
 /// </summary>
+/// <remarks>
+/// Frames are counted as the wire would carry them: where a direction has no per-packet impairment, TCP
+/// crosses as super-frames of up to 64 KiB, and each counts as its segments in <see cref="Received"/>,
+/// <see cref="Passed"/>, <see cref="QueueDropped"/> and <see cref="Delayed"/>, its bytes as theirs with the
+/// headers repeated. <see cref="Undeliverable"/> counts refused writes, of either kind.
+/// </remarks>
 /// <param name="Received">Frames read from the sending end.</param>
 /// <param name="Passed">Frames delivered to the receiving end (originals; duplicates not included).</param>
 /// <param name="Dropped">Frames lost by <see cref="ImpairmentSettings.Loss"/> or <see cref="ImpairmentSettings.BurstLoss"/>.</param>
@@ -15,7 +21,7 @@ namespace Isolated.Net;
 /// <param name="Delayed">Frames that waited at all (delay, jitter or rate limit) before delivery.</param>
 /// <param name="Reordered">Frames delivered after a frame that arrived behind them.</param>
 /// <param name="Undeliverable">Writes the receiving end refused (its interface was down, for instance).</param>
-/// <param name="BytesPassed">Bytes of the <see cref="Passed"/> frames, Ethernet headers included.</param>
+/// <param name="BytesPassed">Bytes of the <see cref="Passed"/> frames, Ethernet headers included (each segment's).</param>
 public readonly record struct ImpairmentCounters(
     long Received,
     long Passed,

@@ -14,7 +14,13 @@ internal sealed class DirectionSettings
         DelayTicks = ToTicks(source.Delay);
         JitterTicks = ToTicks(source.Jitter);
         ReorderTimeoutTicks = ToTicks(source.ReorderTimeout);
+        PerPacket = source.Loss > 0 || source.BurstLoss is not null || source.Duplication > 0 || source.Reordering > 0 || source.Jitter > TimeSpan.Zero;
     }
+
+    // A random decision applies to each packet (loss, burst loss, duplication, reordering, jitter): the
+    // TAP must then hand out packets as the user sees them, not TCP super-frames. Delay and rate alone
+    // treat every byte alike, so super-frames may cross whole.
+    public bool PerPacket { get; }
 
     // A private copy: the caller's object may change afterwards.
     public ImpairmentSettings Source { get; }
@@ -59,16 +65,19 @@ internal sealed class ImpairmentModel(Xoshiro256StarStar random)
 {
     public const int DrawsPerFrame = 5;
 
-    private readonly Queue<long> _bottleneck = new(); // when each frame waiting for the rate limiter finishes
+    private readonly Queue<(long Until, int Segments)> _bottleneck = new(); // when each frame waiting for the rate limiter finishes
+    private int _queuedSegments;
     private Xoshiro256StarStar _random = random;
     private bool _bad;
     private long _busyUntil = long.MinValue;
     private long _lastDeadline = long.MinValue;
 
-    // How many frames are queued behind the rate limiter at the last decision.
-    public int QueueLength => _bottleneck.Count;
+    // How many packets (super-frames count as their segments) are queued behind the rate limiter at the last decision.
+    public int QueueLength => _queuedSegments;
 
-    public FrameDecision Decide(DirectionSettings settings, int length, bool isLinkControl, long now)
+    // LENGTH is the bytes the frame takes on the wire; SEGMENTS the packets it stands for (a super-frame's
+    // segments, which only cross whole when no per-packet impairment is set).
+    public FrameDecision Decide(DirectionSettings settings, int length, bool isLinkControl, long now, int segments = 1)
     {
         var s = settings.Source;
         bool random = !isLinkControl || s.ImpairLinkControl;
@@ -90,22 +99,26 @@ internal sealed class ImpairmentModel(Xoshiro256StarStar random)
         long departure = now;
         if (s.RateBitsPerSecond > 0)
         {
-            while (_bottleneck.Count > 0 && _bottleneck.Peek() <= now)
+            while (_bottleneck.Count > 0 && _bottleneck.Peek().Until <= now)
             {
-                _bottleneck.Dequeue();
+                _queuedSegments -= _bottleneck.Dequeue().Segments;
             }
-            if (_bottleneck.Count >= s.QueueLimit)
+            // A super-frame is let in while the queue has room for its first packet, as a qdisc would
+            // take its first segment.
+            if (_queuedSegments >= s.QueueLimit)
             {
                 return new FrameDecision(FrameVerdict.QueueFull, now, false, false);
             }
             long start = Math.Max(now, _busyUntil);
             _busyUntil = start + (long)(length * 8L * (double)Stopwatch.Frequency / s.RateBitsPerSecond);
-            _bottleneck.Enqueue(_busyUntil);
+            _bottleneck.Enqueue((_busyUntil, segments));
+            _queuedSegments += segments;
             departure = _busyUntil;
         }
         else
         {
             _bottleneck.Clear();
+            _queuedSegments = 0;
         }
 
         // A frame never overtakes the one ahead of it: jitter varies the gaps, not the order.

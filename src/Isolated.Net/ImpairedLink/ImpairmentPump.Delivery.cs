@@ -9,38 +9,41 @@ namespace Isolated.Net;
 // What happens to one frame: admission by the model, the deadline line, reordering, duplication, the write.
 internal sealed unsafe partial class ImpairmentPump
 {
-    // Decides the fate of the frame in the scratch buffer. False when the link must stop.
+    // Decides the fate of the frame in the scratch buffer (its virtio_net_hdr, then the Ethernet frame).
+    // False when the link must stop.
     private bool Admit(int length, long now)
     {
         var settings = _direction.Current;
-        _direction.ReceivedCount++;
-        bool control = !settings.Source.ImpairLinkControl && LinkControlFrames.IsLinkControl(_scratch.AsSpan(0, length));
-        var decision = _model.Decide(settings, length, control, now);
+        var frame = _scratch.AsSpan(0, length);
+        var (wireBytes, segments) = SuperFrame.Measure(frame);
+        _direction.ReceivedCount += segments;
+        bool control = !settings.Source.ImpairLinkControl && LinkControlFrames.IsLinkControl(frame[SuperFrame.HeaderSize..]);
+        var decision = _model.Decide(settings, wireBytes, control, now, segments);
         var trace = _direction.Trace;
         if (decision.Verdict == FrameVerdict.Lost)
         {
             _direction.DroppedCount++;
-            trace?.Add(new TracedFrame(now, decision.Deadline, -1, length, control));
+            trace?.Add(new TracedFrame(now, decision.Deadline, -1, wireBytes, control, Segments: segments));
             return true;
         }
         if (decision.Verdict == FrameVerdict.QueueFull || _line.Count + _held.Count >= ImpairmentSettings.MaxQueueLimit)
         {
-            _direction.QueueDroppedCount++;
-            trace?.Add(new TracedFrame(now, decision.Deadline, -1, length, control));
+            _direction.QueueDroppedCount += segments;
+            trace?.Add(new TracedFrame(now, decision.Deadline, -1, wireBytes, control, Segments: segments));
             return true;
         }
         if (decision.Deadline > now)
         {
-            _direction.DelayedCount++;
+            _direction.DelayedCount += segments;
         }
         if (_line.Count == 0 && decision.Deadline <= now && !decision.Reorder)
         {
             // Due now with nothing ahead of it: straight from the scratch buffer, no copy.
-            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), length, control));
+            trace?.Add(new TracedFrame(now, decision.Deadline, Stopwatch.GetTimestamp(), wireBytes, control, decision.Duplicate, Segments: segments));
             return Deliver(_scratch, length, decision.Duplicate);
         }
         var buffer = Rent(length);
-        _scratch.AsSpan(0, length).CopyTo(buffer);
+        frame.CopyTo(buffer);
         long holdUntil = decision.Reorder ? decision.Deadline + settings.ReorderTimeoutTicks : 0;
         _line.Enqueue(new QueuedFrame(buffer, length, now, decision.Deadline, holdUntil, decision.Duplicate, control));
         return true;
@@ -60,8 +63,16 @@ internal sealed unsafe partial class ImpairmentPump
                 _held.Enqueue(frame); // waits for the next frame to overtake it
                 continue;
             }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, frame.Length, frame.Control));
+            if (_direction.Trace is { } trace)
+            {
+                var (wireBytes, segments) = SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length));
+                trace.Add(new TracedFrame(frame.Arrival, frame.Deadline, sent, wireBytes, frame.Control, frame.Duplicate, Segments: segments));
+            }
             bool alive = Deliver(frame.Buffer, frame.Length, frame.Duplicate);
+            if (_line.Count < SparseLine)
+            {
+                Volatile.Write(ref _lastSparseDelivery, Stopwatch.GetTimestamp());
+            }
             Return(frame.Buffer);
             if (!alive)
             {
@@ -86,7 +97,7 @@ internal sealed unsafe partial class ImpairmentPump
             {
                 _direction.ReorderedCount++;
             }
-            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, Stopwatch.GetTimestamp(), frame.Length, frame.Control));
+            _direction.Trace?.Add(new TracedFrame(frame.Arrival, frame.Deadline, Stopwatch.GetTimestamp(), SuperFrame.Measure(frame.Buffer.AsSpan(0, frame.Length)).WireBytes, frame.Control, frame.Duplicate, Reorder: true));
             bool alive = Write(frame.Buffer, frame.Length, frame.Duplicate);
             Return(frame.Buffer);
             if (!alive)
@@ -103,8 +114,9 @@ internal sealed unsafe partial class ImpairmentPump
         {
             return false;
         }
-        _direction.PassedCount++;
-        _direction.BytesPassedCount += length;
+        var (wireBytes, segments) = SuperFrame.Measure(buffer.AsSpan(0, length));
+        _direction.PassedCount += segments;
+        _direction.BytesPassedCount += wireBytes;
         if (duplicate)
         {
             if (!WriteOnce(buffer, length))

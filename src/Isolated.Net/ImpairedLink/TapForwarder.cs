@@ -30,6 +30,8 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
     private volatile bool _started;
     private volatile bool _stopping;
     private Exception? _failure;
+    private bool? _offloadsA;   // the offloads last set on each end (null: not yet)
+    private bool? _offloadsB;
 
     public TapForwarder(string name, string a, string b, ulong seed, bool realTimePriority, DirectionSettings aToB, DirectionSettings bToA)
     {
@@ -56,6 +58,10 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
         {
             forwarder.CreateEnd(isA: true, a.Namespace, a.InterfaceName, a.Index);
             forwarder.CreateEnd(isA: false, b.Namespace, b.InterfaceName, b.Index);
+            forwarder.Public.AtoB.Changed = forwarder.MatchOffloads;
+            forwarder.Public.BtoA.Changed = forwarder.MatchOffloads;
+            forwarder.MatchOffloads(forwarder.Public.AtoB);
+            forwarder.MatchOffloads(forwarder.Public.BtoA);
             if (mtu != DefaultTapMtu)
             {
                 a.Namespace.Netlink.Execute(RouteRequest.SetMtu(a.Index, mtu));
@@ -119,6 +125,46 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
         throw new ObjectDisposedException(Public.Name, $"The namespace of impaired link {Public.Name} was disposed while the link was being made.");
     }
 
+    // A TAP's offloads decide what reading it hands out: with them, the stack of the direction's source
+    // sends 64 KiB TCP super-frames with partial checksums (few reads, few writes, line rate); without,
+    // packets as the user sees them, which per-packet impairments need to decide on each. Called at
+    // build time and after every settings change; super-frames the kernel queued before a change still
+    // arrive whole and are decided as one frame (README: "Impaired links in userspace").
+    // Equivalent to: ethtool -K IF tx on tso on   (or: tx off tso off)
+    private void MatchOffloads(ImpairedDirection direction)
+    {
+        bool isA = ReferenceEquals(direction, Public.AtoB);
+        lock (_gate)
+        {
+            var tap = isA ? _endA : _endB;
+            if (_stopping || tap is null)
+            {
+                return;
+            }
+            bool wanted = !direction.Current.PerPacket;
+            if ((isA ? _offloadsA : _offloadsB) == wanted)
+            {
+                return;
+            }
+            try
+            {
+                SetTapOffloads(tap, wanted, $"{(wanted ? "enabling" : "disabling")} segmentation offloads of impaired link {Public.Name} ({direction.From} end)");
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // stopped meanwhile
+            }
+            if (isA)
+            {
+                _offloadsA = wanted;
+            }
+            else
+            {
+                _offloadsB = wanted;
+            }
+        }
+    }
+
     // Starts both threads from the root dispatcher, a thread that never enters a namespace: a thread is
     // born in its creator's namespace, and Build may run anywhere.
     private void Start()
@@ -132,6 +178,8 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
             }
             _pumpAtoB = new ImpairmentPump(this, Public.AtoB, _endA, _endB, _stopEvent, new ImpairmentModel(_randomAtoB));
             _pumpBtoA = new ImpairmentPump(this, Public.BtoA, _endB, _endA, _stopEvent, new ImpairmentModel(_randomBtoA));
+            _pumpAtoB.Partner = _pumpBtoA;
+            _pumpBtoA.Partner = _pumpAtoB;
         }
         ExceptionDispatchInfo? failure = null;
         using var started = new ManualResetEventSlim();
@@ -209,6 +257,8 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
         _endA?.Dispose();
         _endB?.Dispose();
         _stopEvent.Dispose();
+        _pumpAtoB?.DisposeKick();
+        _pumpBtoA?.DisposeKick();
         foreach (var thread in threads)
         {
             thread.Untrack(this);

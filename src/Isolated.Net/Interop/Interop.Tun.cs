@@ -13,10 +13,20 @@ internal static unsafe partial class Interop
     public const int TUNSETIFF = 0x400454CA;
     public const int TUNSETIFINDEX = 0x400454DA;
     public const int TUNSETCARRIER = 0x400454E2; // _IOW('T', 226, int)
+    public const int TUNSETOFFLOAD = 0x400454D0; // _IOW('T', 208, unsigned int)
+
+    // TUNSETOFFLOAD flags: what the device accepts from the stack, so what reads hand out.
+    public const uint TUN_F_CSUM = 0x01;
+    public const uint TUN_F_TSO4 = 0x02;
+    public const uint TUN_F_TSO6 = 0x04;
+    public const uint TUN_F_TSO_ECN = 0x08;
+    public const uint TUN_F_USO4 = 0x20;
+    public const uint TUN_F_USO6 = 0x40;
 
     // ifr_flags of TUNSETIFF.
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
+    public const short IFF_VNET_HDR = 0x4000;
 
     public const int EIO = 5;
     public const int EBADFD = 77;
@@ -102,7 +112,9 @@ internal static unsafe partial class Interop
             {
                 request.ifr_name[i] = bytes[i];
             }
-            request.ifr_flags = IFF_TAP | IFF_NO_PI;
+            // Every frame read or written starts with a struct virtio_net_hdr (10 bytes), which carries a
+            // super-frame's segmentation (GSO) and a partial checksum's place.
+            request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
             Ioctl(fd, TUNSETIFF, &request, $"creating TAP device '{name}' (TUNSETIFF)");
             // A TAP is born with its carrier on, so the kernel never computes its operational state and
             // ip shows "state UNKNOWN". Turning the carrier off and on makes it UP, as a veth's is.
@@ -186,6 +198,30 @@ internal static unsafe partial class Interop
     {
         int param = priority; // struct sched_param { int sched_priority; }
         return s_sysSchedSetscheduler > 0 && (long)LibC.syscall(s_sysSchedSetscheduler, GetTid(), SCHED_FIFO, &param) == 0;
+    }
+
+    /// <summary>
+    /// Equivalent to: ethtool -K DEV tx on tso on (or off): with <paramref name="enable"/> the stack hands
+    /// the TAP TCP super-frames of up to 64 KiB with partial checksums, which reads return whole with a
+    /// virtio_net_hdr saying how to segment them; without, single packets with complete checksums.
+    /// </summary>
+    public static void SetTapOffloads(TapHandle tap, bool enable, string operation)
+    {
+        bool added = false;
+        try
+        {
+            tap.DangerousAddRef(ref added);
+            // TUNSETOFFLOAD takes its flags by value, not through a pointer.
+            nint flags = enable ? (nint)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) : 0;
+            Ioctl(tap.Fd, TUNSETOFFLOAD, (void*)flags, operation);
+        }
+        finally
+        {
+            if (added)
+            {
+                tap.DangerousRelease();
+            }
+        }
     }
 
     private const int ENOSYS = 38;

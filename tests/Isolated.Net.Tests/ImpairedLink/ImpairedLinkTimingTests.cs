@@ -231,6 +231,40 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         Assert.Equal(0, forwarder.AtoB.Counters.Dropped + forwarder.AtoB.Counters.QueueDropped);
     }
 
+    [PrivilegedFact(UsesTapDevice = true)]
+    public async Task TCP_crosses_as_super_frames_until_a_per_packet_impairment_is_set_then_as_packets()
+    {
+        await using var net = new TopologyBuilder().AddHost("a").AddHost("b")
+            .ImpairedLink("a", "b", o => o.Both(i => i.Delay = TimeSpan.FromMilliseconds(1)))
+            .Build();
+        var forwarder = net.GetLink("a", "b").Forwarder;
+
+        // What a's stack handed its end of the link, from the kernel's own counters (ip -s link).
+        var (sent, received, _) = await TcpTransferAsync(net["a"], net["b"], 16 * 1024 * 1024);
+        Assert.Equal(sent, received);
+        var (packets, bytes) = TxCounters();
+        output.WriteLine($"delay only: {packets} frames, {bytes / Math.Max(packets, 1)} bytes each on average; A→B {forwarder.AtoB.Counters}");
+        Assert.True(bytes / packets > 1514, "with only a delay set, TCP should reach the TAP as super-frames larger than the MTU");
+        Assert.True(forwarder.AtoB.Counters.Passed > packets, "the forwarder counts a super-frame's segments");
+
+        // Now a per-packet impairment: the stack must segment before the TAP, so every frame is at most
+        // MTU-sized and each packet gets its own decision.
+        forwarder.AtoB.Update(i => i.Loss = 0.001);
+        (sent, received, _) = await TcpTransferAsync(net["a"], net["b"], 4 * 1024 * 1024);
+        Assert.Equal(sent, received);
+        var (packetsAfter, bytesAfter) = TxCounters();
+        // A super-frame queued at the instant of the change may still pass whole: allow a handful.
+        long perPacketBytes = bytesAfter - bytes, perPacketFrames = packetsAfter - packets;
+        output.WriteLine($"with loss: {perPacketFrames} frames, {perPacketBytes / Math.Max(perPacketFrames, 1)} bytes each on average; A→B {forwarder.AtoB.Counters}");
+        Assert.True(perPacketFrames >= 4 * 1024 * 1024 / 1514, $"{perPacketFrames} frames carried 4 MiB: the stack did not segment before the TAP");
+
+        (long Packets, long Bytes) TxCounters()
+        {
+            var tx = Oracle.IpJson(net["a"].Namespace, "-s", "link", "show", "dev", "eth0").EnumerateArray().Single().GetProperty("stats64").GetProperty("tx");
+            return (tx.GetProperty("packets").GetInt64(), tx.GetProperty("bytes").GetInt64());
+        }
+    }
+
     // Replays the direction's model over every frame its forwarder traced since it started, in the order
     // they arrived: each verdict and deadline must be the model's, and no frame may leave before its
     // deadline. Returns the frames in that order.
@@ -242,7 +276,7 @@ public sealed class ImpairedLinkTimingTests(ITestOutputHelper output)
         var frames = direction.Trace!.Frames.OrderBy(f => f.Arrival).ToList(); // recorded as each was settled
         foreach (var frame in frames)
         {
-            var decision = model.Decide(settings, frame.Length, frame.Control, frame.Arrival);
+            var decision = model.Decide(settings, frame.Length, frame.Control, frame.Arrival, frame.Segments);
             Assert.Equal(decision.Verdict == FrameVerdict.Deliver, frame.Sent >= 0);
             if (frame.Sent >= 0)
             {
