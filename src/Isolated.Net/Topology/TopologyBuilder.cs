@@ -19,7 +19,7 @@ namespace Isolated.Net;
 /// var address = net.AddressOf("server");   // 10.0.1.1
 /// </code>
 /// </example>
-public sealed class TopologyBuilder
+public sealed partial class TopologyBuilder
 {
     /// <summary>The default IPv4 pool: each switch or link gets the next /24 (10.0.1.0/24, 10.0.2.0/24, …).</summary>
     public const string DefaultIPv4Pool = "10.0.0.0/16";
@@ -229,7 +229,7 @@ public sealed class TopologyBuilder
     public Topology Build()
     {
         var plan = TopologyPlan.Create(_spec);
-        return TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference, _spec.Pool);
+        return TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference, _spec.Pool).WithSource(_spec);
     }
 
     /// <summary>Same as <see cref="Build()"/>, off the calling thread.</summary>
@@ -238,7 +238,7 @@ public sealed class TopologyBuilder
     {
         var plan = TopologyPlan.Create(_spec);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference, _spec.Pool));
+        return Task.FromResult(TopologyFactory.Build(plan, _spec.Logger, _spec.FailureInjection, _spec.AddressPreference, _spec.Pool).WithSource(_spec));
     }
 
     /// <summary>
@@ -290,7 +290,7 @@ internal sealed record AttachmentSpec(string Host, string Segment, string? Inter
 
 internal sealed record StaticRouteSpec(string Host, string Destination, string Via);
 
-internal sealed record TopologySpec(
+internal sealed partial record TopologySpec(
     ImmutableList<HostSpec> Hosts,
     ImmutableList<SegmentSpec> Segments,
     ImmutableList<AttachmentSpec> Attachments,
