@@ -4,6 +4,7 @@ namespace Isolated.Net.Cli;
 
 // isolated-net list | reap [--dry-run]: a thin shell over Isolated.Net.RunJournals.
 // isolated-net exec [--net] [--verbose] [--] COMMAND [ARGS...]: rootless mode (UserNamespaceLauncher).
+// isolated-net up FILE / down / describe / save / fault / exec NAME HOST -- CMD / shell: a topology file by hand (UpCommand).
 internal static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -14,7 +15,19 @@ internal static class Program
         // option of ours), so it is parsed here; System.CommandLine still lists it in --help.
         if (args.Length > 0 && args[0] == "exec")
         {
-            return Exec(args.AsSpan(1), output, error);
+            return IsHostExec(args) is { } hostSession
+                ? HostEntry.Run(hostSession, args[2], args[4..], error, "exec")
+                : Exec(args.AsSpan(1), output, error);
+        }
+        // fault takes its own small language (partition A,B C; impair HOST:IF loss=1%), read verbatim too.
+        if (args.Length > 0 && args[0] == "fault")
+        {
+            if (args.Length < 3 || args[1] is "--help" or "-h")
+            {
+                (args.Length < 3 && args is not [_, "--help" or "-h"] ? error : output).WriteLine("Usage: " + SessionCommands.FaultUsage);
+                return args is [_, "--help" or "-h"] ? 0 : 2;
+            }
+            return UpSessions.Send(args[1], ["fault", .. args[2..]], output, error, "fault");
         }
         var list = new Command("list", "List live Isolated.Net runs with what they hold, dead runs not reaped yet, and /run/netns entries no run owns.");
         list.SetAction(_ => List(output));
@@ -24,13 +37,83 @@ internal static class Program
         reap.Options.Add(dryRun);
         reap.SetAction(result => Reap(output, result.GetValue(dryRun)));
 
+        var file = new Argument<string>("FILE") { Description = "A topology file (JSON), e.g. samples/topologies/two-sites.json." };
+        var nameOption = new Option<string?>("--name") { Description = "The session's name (default: the file's name without extension)." };
+        var up = new Command("up", "Build a topology file and keep it until Ctrl-C or `isolated-net down NAME`; its hosts are /run/netns/isolated-net-NAME-HOST.");
+        up.Arguments.Add(file);
+        up.Options.Add(nameOption);
+        up.SetAction(result => UpCommand.Run(result.GetValue(file)!, result.GetValue(nameOption), output, error));
+
+        var session = new Argument<string>("NAME") { Description = "A session started with `isolated-net up`." };
+        var down = new Command("down", "Stop a session: its namespaces and everything in them go.");
+        down.Arguments.Add(session);
+        down.SetAction(result => Down(result.GetValue(session)!, output, error));
+
+        var describe = new Command("describe", "Print a session's topology as the kernel sees it now (the dump a failing test prints).");
+        describe.Arguments.Add(session);
+        describe.SetAction(result => UpSessions.Send(result.GetValue(session)!, ["describe"], output, error, "describe"));
+
+        var saveFile = new Argument<string>("FILE") { Description = "Where to write the topology file." };
+        var save = new Command("save", "Write a session's topology, with the faults in force now, as a topology file.");
+        save.Arguments.Add(session);
+        save.Arguments.Add(saveFile);
+        save.SetAction(result => UpSessions.Send(result.GetValue(session)!, ["save", Path.GetFullPath(result.GetValue(saveFile)!)], output, error, "save"));
+
+        var host = new Argument<string>("HOST") { Description = "A host of the session." };
+        var shell = new Command("shell", "An interactive shell ($SHELL, else /bin/sh) inside a host of a session, with its hostname and hosts file.");
+        shell.Arguments.Add(session);
+        shell.Arguments.Add(host);
+        shell.SetAction(result => HostEntry.Run(result.GetValue(session)!, result.GetValue(host)!, [Environment.GetEnvironmentVariable("SHELL") is { Length: > 0 } sh ? sh : "/bin/sh"], error, "shell"));
+
+        var fault = new Command("fault", "Change a session's faults: " + SessionCommands.FaultUsage);
         var exec = new Command("exec", ExecUsage);
         var root = new RootCommand("Isolated.Net: run tests rootless, inspect and clean up the network state of test runs.");
         root.Subcommands.Add(exec);
+        root.Subcommands.Add(up);
+        root.Subcommands.Add(down);
+        root.Subcommands.Add(describe);
+        root.Subcommands.Add(save);
+        root.Subcommands.Add(shell);
+        root.Subcommands.Add(fault);
         root.Subcommands.Add(list);
         root.Subcommands.Add(reap);
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(configuration);
+    }
+
+    // `exec NAME HOST -- CMD...` enters a host of a live session; anything else is the rootless launcher
+    // (`exec [--net] [--verbose] [--] CMD...`). A program named like a session is still run rootless unless
+    // that session is up.
+    internal static string? IsHostExec(string[] args)
+    {
+        if (args.Length < 4 || args[3] != "--" || args[1].StartsWith('-') || args[2].StartsWith('-'))
+        {
+            return null;
+        }
+        return UpSessions.IsLive(args[1]) || UserNamespaceLauncher.ResolveExecutable(args[1], Environment.GetEnvironmentVariable("PATH")) is null
+            ? args[1]
+            : null;
+    }
+
+    private static int Down(string name, TextWriter output, TextWriter error)
+    {
+        int code = UpSessions.Send(name, ["down"], output, error, "down");
+        if (code != 0)
+        {
+            return code;
+        }
+        // The up process answers, then releases everything and exits: wait for it, so `down` returning means gone.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (UpSessions.IsLive(name) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+        if (UpSessions.IsLive(name))
+        {
+            error.WriteLine($"isolated-net down: session '{name}' is still stopping after 60 s (pid {UpSessions.ProcessIdOf(name)})");
+            return 1;
+        }
+        return 0;
     }
 
     internal const string ExecUsage =
@@ -96,6 +179,12 @@ internal static class Program
 
     private static int List(TextWriter output)
     {
+        foreach (var name in UpSessions.Names())
+        {
+            output.WriteLine(UpSessions.IsLive(name)
+                ? $"up session: {name} (pid {UpSessions.ProcessIdOf(name)}) hosts {string.Join(", ", UpSessions.HostsOf(name))}"
+                : $"dead up session: {name} (its up process is gone; `isolated-net reap` releases its namespaces)");
+        }
         var runs = RunJournals.List();
         if (runs.Count == 0)
         {

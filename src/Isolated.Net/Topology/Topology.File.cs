@@ -93,6 +93,9 @@ public sealed partial class Topology
             foreach (var host in _hostOrder)
             {
                 var name = prefix + host.Name;
+                // Programs other processes start in it (isolated-net exec) are not ours to record one by
+                // one: journal the namespace, so the reaper kills whatever lives there if we are killed.
+                named.AddNamespace(host, Reaping.RunJournal.RecordNamespace(host.Namespace, host.Name));
                 var (path, journalId) = NamedNamespaces.Reserve(name);
                 named.Add(path, journalId);
                 host.Namespace.Run(() => NamedNamespaces.BindCurrentThread(path, name, journalId));
@@ -107,20 +110,54 @@ public sealed partial class Topology
     }
 }
 
+// Disposing stops every process other programs started inside the hosts (SIGTERM, a grace period,
+// SIGKILL), then removes the names: `isolated-net down` leaves nothing running and nothing mounted.
 internal sealed class NamedHosts : IDisposable
 {
     private readonly List<(string Path, int JournalId)> _mounts = [];
+    private readonly List<(NetHost Host, int JournalId)> _namespaces = [];
 
     public IReadOnlyList<string> Paths => [.. _mounts.Select(m => m.Path)];
 
     public void Add(string path, int journalId) => _mounts.Add((path, journalId));
 
+    public void AddNamespace(NetHost host, int journalId) => _namespaces.Add((host, journalId));
+
     public void Dispose()
     {
+        StopProcesses(TimeSpan.FromSeconds(2));
         foreach (var (path, journalId) in _mounts)
         {
             NamedNamespaces.Remove(path, journalId);
         }
         _mounts.Clear();
+        foreach (var (_, journalId) in _namespaces)
+        {
+            Reaping.RunJournal.Release(journalId);
+        }
+        _namespaces.Clear();
+    }
+
+    private void StopProcesses(TimeSpan grace)
+    {
+        int signal = Tmds.Linux.LibC.SIGTERM;
+        var deadline = DateTime.UtcNow + grace;
+        while (true)
+        {
+            var inside = _namespaces.SelectMany(n => Reaping.Reaper.ProcessesIn(n.Host.Namespace.Inode)).Where(pid => pid != Environment.ProcessId).ToList();
+            if (inside.Count == 0)
+            {
+                return;
+            }
+            foreach (var pid in inside)
+            {
+                _ = Tmds.Linux.LibC.kill(pid, signal);
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                signal = Tmds.Linux.LibC.SIGKILL;
+            }
+            Thread.Sleep(20);
+        }
     }
 }
