@@ -83,6 +83,7 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
                 {
                     context.OutWriter.WriteLine("Isolated.Net: the test failed; its network as the kernel sees it now:");
                     context.OutWriter.Write(topology is not null ? topology.Describe() : "fresh namespace of this test: " + ns.Describe());
+                    SaveTopology(context, topology, capture);
                 }
             }
             finally
@@ -95,6 +96,27 @@ internal sealed class NamespaceTestCommand : DelegatingTestCommand
                 }
             }
             CheckStrayThreads(context, failed);
+        }
+    }
+
+    // A failing test in a topology saves its topology file (faults and seeds as they are now) next to its
+    // pcap, and prints the line that brings that network back by hand.
+    private static void SaveTopology(TestExecutionContext context, Topology? topology, PacketCapture? capture)
+    {
+        if (topology is null)
+        {
+            return;
+        }
+        try
+        {
+            var path = topology.SaveReproduction(context.CurrentTest.ClassName?.Split('.')[^1] + "." + context.CurrentTest.MethodName,
+                capture is null ? null : Path.GetDirectoryName(capture.Path));
+            context.OutWriter.WriteLine($"topology with the faults in force: {path}");
+            context.OutWriter.WriteLine($"reproduce: isolated-net up {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            context.OutWriter.WriteLine($"topology not saved: {e.Message}");
         }
     }
 

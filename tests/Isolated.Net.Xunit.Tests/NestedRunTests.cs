@@ -99,6 +99,29 @@ public class FailureReportTests
     }
 
     [PrivilegedFact]
+    public void Failure_in_a_topology_saves_it_with_its_cuts_next_to_the_pcap_and_says_how_to_reproduce()
+    {
+        var result = Failed("Fails_while_cut_off");
+        var match = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"reproduce: isolated-net up (\S+\.topology\.json)");
+        Assert.True(match.Success, "no reproduce line in:\n" + result.StdOut);
+        var path = match.Groups[1].Value;
+        var pcap = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"packet capture of client \(all interfaces\): (\S+\.pcap)").Groups[1].Value;
+        try
+        {
+            Assert.Equal(Path.GetDirectoryName(pcap), Path.GetDirectoryName(path));
+            Assert.StartsWith("PartitionedFailures.Fails_while_cut_off-", Path.GetFileName(path), StringComparison.Ordinal);
+            var saved = File.ReadAllText(path);
+            Assert.Contains("\"from\": \"client\"", saved, StringComparison.Ordinal);
+            TopologyBuilder.FromFile(path).Validate();
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(pcap);
+        }
+    }
+
+    [PrivilegedFact]
     public void ValueTask_body_failing_after_an_await_fails_the_test() =>
         Assert.Contains("deliberate failure after an await", Failed("ValueTask_fails_after_an_await").Message, StringComparison.Ordinal);
 

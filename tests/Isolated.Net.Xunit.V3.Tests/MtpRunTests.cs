@@ -105,6 +105,12 @@ public class MtpFailureReportTests
         Assert.True(File.Exists(path[1].Value), path[1].Value);
         Assert.True(int.Parse(path[2].Value, System.Globalization.CultureInfo.InvariantCulture) > 0);
         File.Delete(path[1].Value);
+        // The topology file next to the pcap, and the line that brings it back by hand.
+        var topology = Regex.Match(result.StdOut, @"reproduce: isolated-net up (\S+\.topology\.json)").Groups[1];
+        Assert.True(topology.Success, result.StdOut);
+        Assert.Equal(Path.GetDirectoryName(path[1].Value), Path.GetDirectoryName(topology.Value));
+        TopologyBuilder.FromFile(topology.Value).Validate();
+        File.Delete(topology.Value);
     }
 
     [PrivilegedFact]

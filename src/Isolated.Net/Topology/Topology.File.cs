@@ -34,6 +34,25 @@ public sealed partial class Topology
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>
+    /// Saves <see cref="ToJson"/> as <c>NAME-TIMESTAMP.topology.json</c> in <paramref name="directory"/> (default:
+    /// where packet captures go, <c>$TMPDIR/isolated-net-captures/</c>) and returns its path. The test adapters
+    /// call it when a test in a topology fails and print <c>reproduce: isolated-net up PATH</c>.
+    /// </summary>
+    /// <param name="name">What the file is named after, e.g. the failing test; characters other than letters, digits, '-', '_' and '.' become '-'.</param>
+    /// <param name="directory">The directory (created if missing); null for the packet captures' directory.</param>
+    public string SaveReproduction(string name, string? directory = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        directory ??= PacketCapture.DefaultDirectory();
+        Directory.CreateDirectory(directory);
+        var safe = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
+        var path = Path.Combine(directory, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{safe}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}.topology.json"));
+        ToFile(path);
+        return path;
+    }
+
     // Called by TopologyBuilder.Build: remember the description, then replay a file's saved faults.
     internal Topology WithSource(TopologySpec spec)
     {

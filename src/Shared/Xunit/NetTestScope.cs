@@ -14,9 +14,12 @@ internal sealed class NetTestScope : IAsyncDisposable
     private readonly IDisposable _leakScope;
     private PacketCapture? _capture;
 
-    private NetTestScope(NetTestTarget target)
+    private readonly string _testName;
+
+    private NetTestScope(NetTestTarget target, string testName)
     {
         _target = target;
+        _testName = testName;
         _leakScope = NamespaceLeakCheck.Enter(target.Inodes);
         NetTestContext.Set(target.Namespace, target.Host);
     }
@@ -31,7 +34,7 @@ internal sealed class NetTestScope : IAsyncDisposable
     // Resolves the namespace (fresh, or the fixture's host) and makes it the current NetTestContext of the
     // caller's async flow: call it from the runner's own async method, before the test class exists.
     public static NetTestScope Open(string? host, object?[] constructorArguments, Type testClass, MethodInfo testMethod) =>
-        new(NetTestTarget.Resolve(host, constructorArguments, testClass, testMethod));
+        new(NetTestTarget.Resolve(host, constructorArguments, testClass, testMethod), testClass.Name + "." + testMethod.Name);
 
     // Every interface of the test's namespace, from before the body starts until the test is done.
     public void StartCapture() => _capture = _target.StartCapture();
@@ -43,15 +46,34 @@ internal sealed class NetTestScope : IAsyncDisposable
     {
         var description = _target.Describe();
         var capture = _capture;
-        if (capture is null)
+        if (capture is not null)
         {
-            return new NetTestFailureReport(description, CapturePath: null);
+            _capture = null;
+            await capture.StopAsync();
+            description += string.Create(CultureInfo.InvariantCulture,
+                $"packet capture of {capture.Source}: {capture.Path} ({capture.PacketCount} packets{(capture.LimitReached ? ", size limit reached" : "")}){Environment.NewLine}");
         }
-        _capture = null;
-        await capture.StopAsync();
-        description += string.Create(CultureInfo.InvariantCulture,
-            $"packet capture of {capture.Source}: {capture.Path} ({capture.PacketCount} packets{(capture.LimitReached ? ", size limit reached" : "")}){Environment.NewLine}");
-        return new NetTestFailureReport(description, capture.Path);
+        description += SaveTopology(capture?.Path);
+        return new NetTestFailureReport(description, capture?.Path);
+    }
+
+    // A test in a topology: its topology file, with the faults and seeds in force at the failure, next to the
+    // pcap, and the one line that brings that network back by hand.
+    private string SaveTopology(string? capturePath)
+    {
+        if (_target.Host?.Topology is not { } topology)
+        {
+            return "";
+        }
+        try
+        {
+            var path = topology.SaveReproduction(_testName, capturePath is null ? null : Path.GetDirectoryName(capturePath));
+            return $"topology with the faults in force: {path}{Environment.NewLine}reproduce: isolated-net up {path}{Environment.NewLine}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return $"topology not saved: {e.Message}{Environment.NewLine}";
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -99,6 +99,20 @@ public class NestedRunTests
         {
             File.Delete(path);
         }
+        // The topology file next to the pcap, and the line that brings it back by hand.
+        var reproduce = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"reproduce: isolated-net up (\S+\.topology\.json)");
+        Assert.That(reproduce.Success, result.StdOut);
+        var topology = reproduce.Groups[1].Value;
+        try
+        {
+            Assert.That(Path.GetDirectoryName(topology), Is.EqualTo(Path.GetDirectoryName(path)));
+            Assert.That(Path.GetFileName(topology), Does.StartWith("FailureScenarios.Fails_with_a_capture-").Or.Contain("Fails_with_a_capture-"));
+            Assert.DoesNotThrow(() => TopologyBuilder.FromFile(topology).Validate());
+        }
+        finally
+        {
+            File.Delete(topology);
+        }
     }
 
     private static void AssertDescribesTopology(TrxResult result)

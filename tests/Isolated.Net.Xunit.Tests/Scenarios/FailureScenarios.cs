@@ -66,3 +66,14 @@ public class BrokenFixtureFailures(BrokenFixture fixture) : IClassFixture<Broken
     [NetFact(Host = "client")]
     public void Second_user_of_a_broken_fixture() => Assert.Fail($"must not run: {fixture.GetType().Name} cannot build");
 }
+
+// A fixture of its own (class fixtures are per class): the cut stays in force when the failure is reported.
+public class PartitionedFailures(ClientServerFixture fixture) : IClassFixture<ClientServerFixture>
+{
+    [NetFact(Host = "client", Capture = true)]
+    public void Fails_while_cut_off()
+    {
+        fixture.Topology.Cut("client", "server", new CutOptions { OneWay = true });
+        Assert.Fail("deliberate failure while cut off from the server");
+    }
+}
