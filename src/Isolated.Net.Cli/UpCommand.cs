@@ -41,7 +41,7 @@ internal static class UpCommand
         }
         if (!NetworkPrivileges.AreSufficient)
         {
-            error.WriteLine("isolated-net up: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create the topology and name its namespaces in /run/netns; run it with sudo");
+            error.WriteLine("isolated-net up: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create the topology and name its namespaces in /run/netns; run it with sudo, or rootless inside one `isolated-net exec -- sh` whose commands all use it");
             return 1;
         }
         if (UpSessions.IsLive(name))

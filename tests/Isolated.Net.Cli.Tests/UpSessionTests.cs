@@ -60,6 +60,28 @@ public sealed class UpSessionTests
         }
     }
 
+    [PrivilegedFact(Tools = "setpriv", NotRootless = "not available rootless: setpriv cannot become uid 65534 inside isolated-net exec's user namespace")]
+    public void Up_unprivileged_says_so_in_one_line_and_creates_nothing()
+    {
+        // A copy uid 65534 can read (the checkout may be under a directory it cannot enter).
+        using var dir = new TempDirectory();
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1FF);
+        var tool = Path.Combine(dir.Path, "tool");
+        Directory.CreateDirectory(tool);
+        foreach (var file in Directory.GetFiles(AppContext.BaseDirectory))
+        {
+            File.Copy(file, Path.Combine(tool, Path.GetFileName(file)));
+        }
+        var lab = dir.Write("lab.json", TwoHosts);
+        var name = "t" + Guid.NewGuid().ToString("N")[..8];
+        var (code, output, error) = Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+            "env", "HOME=" + dir.Path, "DOTNET_CLI_HOME=" + dir.Path, "dotnet", Path.Combine(tool, "isolated-net.dll"), "up", lab, "--name", name);
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Equal("isolated-net up: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create the topology and name its namespaces in /run/netns; run it with sudo, or rootless inside one `isolated-net exec -- sh` whose commands all use it\n", error);
+        AssertNothingLeft(name);
+    }
+
     [PrivilegedFact(Tools = "curl python3", NotRootless = NeedsRunNetns)]
     public void Up_exec_isolate_heal_and_down_with_real_programs()
     {
