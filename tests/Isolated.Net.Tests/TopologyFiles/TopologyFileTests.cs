@@ -18,6 +18,19 @@ public sealed class TopologyFileTests
     }
 
     [Fact]
+    public void The_README_shows_the_sample_file_as_it_is()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        const string marker = "<!-- sample: samples/topologies/two-sites.json -->\n```jsonc\n";
+        int start = readme.IndexOf(marker, StringComparison.Ordinal);
+        Assert.True(start >= 0, "the README has no sample block");
+        start += marker.Length;
+        var shown = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+        Assert.Equal(File.ReadAllText(SamplePath), shown);
+        TopologyBuilder.FromJson(shown).Validate();
+    }
+
+    [Fact]
     public void A_syntax_error_names_the_file_line_and_column()
     {
         var error = Assert.Throws<TopologyValidationException>(() => TopologyBuilder.FromJson("{\n  \"hosts\": [\n    { \"name\": \"a\" }\n    { \"name\": \"b\" }\n  ]\n}"));
