@@ -72,6 +72,16 @@ public class FailureReportTests
         Assert.Contains("the body ran in host 'client' of the topology of ClientServerFixture", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("switch lan: 10.0.1.0/24", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("10.0.1.2/24", result.StdOut, StringComparison.Ordinal);
+        DeleteReproductionFiles(result.StdOut);
+    }
+
+    // The topology files deliberate failures in a host leave, named on their `reproduce:` lines.
+    private static void DeleteReproductionFiles(string output)
+    {
+        foreach (System.Text.RegularExpressions.Match match in System.Text.RegularExpressions.Regex.Matches(output, @"reproduce: isolated-net up (\S+\.topology\.json)"))
+        {
+            File.Delete(match.Groups[1].Value);
+        }
     }
 
     [PrivilegedFact]
@@ -95,6 +105,7 @@ public class FailureReportTests
         finally
         {
             File.Delete(path);
+            DeleteReproductionFiles(result.StdOut);
         }
     }
 

@@ -94,6 +94,9 @@ public class MtpFailureReportTests
         var result = Failed("Fails_in_a_host");
         Assert.Contains("the body ran in host 'client' of the topology of ClientServerFixture", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("switch lan: 10.0.1.0/24", result.StdOut, StringComparison.Ordinal);
+        var topology = Regex.Match(result.StdOut, @"reproduce: isolated-net up (\S+\.topology\.json)").Groups[1];
+        Assert.True(topology.Success, result.StdOut);
+        File.Delete(topology.Value);
     }
 
     [PrivilegedFact]

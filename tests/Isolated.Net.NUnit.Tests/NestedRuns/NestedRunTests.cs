@@ -120,6 +120,9 @@ public class NestedRunTests
         Assert.That(result.StdOut, Does.Contain("Isolated.Net: the test failed; its network as the kernel sees it now:"), result.ToString());
         Assert.That(result.StdOut, Does.Contain("switch lan: 10.0.1.0/24").Or.Contain("switch lan: 10.0."), result.StdOut);
         Assert.That(result.StdOut, Does.Contain("host client (net:[").And.Contain("host server (net:["), result.StdOut);
+        var reproduce = System.Text.RegularExpressions.Regex.Match(result.StdOut, @"reproduce: isolated-net up (\S+\.topology\.json)");
+        Assert.That(reproduce.Success, result.StdOut);
+        File.Delete(reproduce.Groups[1].Value);
     }
 
     private static IEnumerable<TrxResult> PrivilegedScenarios(IReadOnlyList<TrxResult> results) =>
