@@ -7,12 +7,10 @@ namespace Isolated.Net.Cli.Tests;
 
 // `isolated-net up / exec NAME HOST / fault / describe / down / reap` end to end, as separate processes the way a
 // person runs them; the oracles are /run/netns, /proc and real HTTP exchanges between hosts (curl against
-// python3's http.server, by host name through the session's hosts file).
+// python3's http.server, by host name through the session's hosts file). Rootless (the suite under
+// `isolated-net exec`) they run too: every process here shares the launcher's user namespace and its private /run/netns.
 public sealed class UpSessionTests
 {
-    private const string NeedsRunNetns =
-        "not available rootless: up names its hosts in /run/netns, which belongs to the machine's root";
-
     private const string TwoHosts = """
         {
           "hosts": [ { "name": "client" }, { "name": "server" } ],
@@ -82,7 +80,7 @@ public sealed class UpSessionTests
         AssertNothingLeft(name);
     }
 
-    [PrivilegedFact(Tools = "curl python3", NotRootless = NeedsRunNetns)]
+    [PrivilegedFact(Tools = "curl python3")]
     public void Up_exec_isolate_heal_and_down_with_real_programs()
     {
         using var dir = new TempDirectory();
@@ -130,7 +128,7 @@ public sealed class UpSessionTests
         AssertNothingLeft(name);
     }
 
-    [PrivilegedFact(NotRootless = NeedsRunNetns)]
+    [PrivilegedFact]
     public void Kill_9_of_up_then_reap_leaves_nothing()
     {
         using var dir = new TempDirectory();
