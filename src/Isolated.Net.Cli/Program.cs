@@ -217,7 +217,16 @@ internal static class Program
 
     private static int Reap(TextWriter output, bool dryRun)
     {
-        var actions = RunJournals.ReapDeadRuns(dryRun);
+        var actions = RunJournals.ReapDeadRuns(dryRun).ToList();
+        // A killed `up` leaves its state directory; its namespaces and names were journaled and are reaped above.
+        foreach (var name in UpSessions.Names().Where(n => !UpSessions.IsLive(n)))
+        {
+            if (!dryRun)
+            {
+                UpSessions.RemoveStale(name);
+            }
+            actions.Add($"{(dryRun ? "would remove" : "removed")} the state of dead up session '{name}' ({UpSessions.DirectoryOf(name)})");
+        }
         if (actions.Count == 0)
         {
             output.WriteLine("Nothing to reap: no dead run left anything.");

@@ -82,7 +82,7 @@ internal static class UpCommand
             output.WriteLine($"isolated-net: session '{name}' is up (pid {Environment.ProcessId}). Enter a host: isolated-net exec {name} HOST -- CMD, isolated-net shell {name} HOST, "
                 + $"or ip netns exec {UpSessions.NamespacePrefix}{name}-HOST CMD. Stop: Ctrl-C or isolated-net down {name}.");
             output.Flush();
-            Serve(name, topology, listener, output);
+            Serve(topology, listener, output);
             output.WriteLine($"isolated-net: session '{name}' is down.");
             return 0;
         }
@@ -108,7 +108,7 @@ internal static class UpCommand
     }
 
     // Accepts one command per connection until down, Ctrl-C or SIGTERM.
-    private static void Serve(string name, Topology topology, Socket listener, TextWriter output)
+    private static void Serve(Topology topology, Socket listener, TextWriter output)
     {
         using var stop = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
@@ -148,7 +148,6 @@ internal static class UpCommand
                 }
             }
         }
-        _ = name;
     }
 
     private static List<string> ReadRequest(NetworkStream stream)

@@ -139,13 +139,15 @@ public sealed class UpSessionTests
 
         up.Kill(); // SIGKILL: no cleanup of its own
         Assert.True(up.WaitForExit(30_000));
-        // The run's reaper may already have released everything; reap releases whatever is left.
-        Assert.Equal(0, Cli("reap").Code);
+        Assert.Contains($"dead up session: {name}", Cli("list").Output, StringComparison.Ordinal);
+        // The run's reaper may already have released the namespaces; reap releases whatever is left, and the session's state.
+        var (reaped, reapOutput, _) = Cli("reap");
+        Assert.Equal(0, reaped);
+        Assert.Contains($"removed the state of dead up session '{name}'", reapOutput, StringComparison.Ordinal);
         Assert.True(Eventually(() => !File.Exists($"/run/netns/isolated-net-{name}-server")), "reap left the named namespace");
         Assert.True(sleeper.WaitForExit(30_000), "the program exec started in the host outlived the reap");
-        Assert.Contains($"dead up session: {name}", Cli("list").Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(name, Cli("list").Output, StringComparison.Ordinal);
         AssertNothingLeft(name);
-        UpSessions.RemoveStale(name);
     }
 
     private static void AssertNothingLeft(string name)
