@@ -99,9 +99,14 @@ internal static class UpCommand
             try
             {
                 Directory.Delete(directory, recursive: true);
+                if (!Directory.EnumerateFileSystemEntries(UpSessions.Root).Any())
+                {
+                    Directory.Delete(UpSessions.Root);
+                }
             }
             catch (IOException)
             {
+                // Another up is starting or stopping there: the directory is its.
             }
             lockFile?.Dispose();
         }
