@@ -55,6 +55,13 @@ public static class NamespaceLeakDetector
             {
                 continue;
             }
+            // A thread that made a namespace on its own and came back (TryCreateHere) may have left its
+            // transit between the two reads: look again.
+            ns = ReadLink(Path.Combine(dir, "ns/net"));
+            if (ns is null || ns == root || NamespaceThread.IsNamespaceThread(tid))
+            {
+                continue;
+            }
             string name;
             try
             {

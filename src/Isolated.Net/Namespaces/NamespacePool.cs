@@ -140,7 +140,7 @@ public sealed class NamespacePool : IDisposable
             NetworkNamespace ns;
             try
             {
-                ns = NetworkNamespace.BeginCreate(null, Preparation).Complete();
+                ns = NetworkNamespace.TryCreateHere(Preparation) ?? NetworkNamespace.BeginCreate(null, Preparation).Complete();
                 backoff = TimeSpan.FromMilliseconds(50);
             }
             catch (Exception ex)

@@ -39,7 +39,33 @@ internal sealed class NamespaceThread
 
     public static NamespaceThread? Current => t_current;
 
-    public static bool IsNamespaceThread(int tid) => s_live.ContainsKey(tid) || s_retired.ContainsKey(tid);
+    // tid → depth, for threads that step into a namespace they make and come back out (TryCreateHere):
+    // while in transit they are allowed to sit in a foreign namespace too.
+    private static readonly ConcurrentDictionary<int, int> s_transit = new();
+
+    public static bool IsNamespaceThread(int tid) => s_live.ContainsKey(tid) || s_retired.ContainsKey(tid) || s_transit.ContainsKey(tid);
+
+    /// <summary>
+    /// Marks the calling thread as one that may be in a namespace it made until the scope ends (nested
+    /// scopes count), so a concurrent leak scan does not take it for a stray.
+    /// </summary>
+    public static TransitScope Transit()
+    {
+        int tid = Interop.Interop.GetTid();
+        s_transit.AddOrUpdate(tid, 1, static (_, depth) => depth + 1);
+        return new TransitScope(tid);
+    }
+
+    internal readonly struct TransitScope(int tid) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (s_transit.AddOrUpdate(tid, 0, static (_, depth) => depth - 1) <= 0)
+            {
+                s_transit.TryRemove(new KeyValuePair<int, int>(tid, 0));
+            }
+        }
+    }
 
     /// <summary>Forgets retired threads that are no longer listed in /proc/self/task.</summary>
     public static void PruneRetired(IReadOnlySet<int> presentTids)

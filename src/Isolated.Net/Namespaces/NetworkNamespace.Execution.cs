@@ -32,11 +32,12 @@ public sealed partial class NetworkNamespace
         ArgumentNullException.ThrowIfNull(body);
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_thread.IsCurrent)
+        var thread = Thread;
+        if (thread.IsCurrent)
         {
             return body();
         }
-        return new NamespaceOperation<T>(_thread, body, null, cancellationToken).Queue().GetAwaiter().GetResult();
+        return new NamespaceOperation<T>(thread, body, null, cancellationToken).Queue().GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -67,10 +68,11 @@ public sealed partial class NetworkNamespace
             return Task.FromCanceled<T>(cancellationToken);
         }
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        if (_thread.IsCurrent)
+        var thread = Thread;
+        if (thread.IsCurrent)
         {
             return body();
         }
-        return new NamespaceOperation<T>(_thread, null, body, cancellationToken).Queue();
+        return new NamespaceOperation<T>(thread, null, body, cancellationToken).Queue();
     }
 }

@@ -21,13 +21,16 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     /// <summary>Where iproute2 keeps named namespaces; <c>ip netns exec NAME</c> looks here.</summary>
     public const string NamedNamespaceDirectory = "/run/netns";
 
-    private readonly NamespaceThread _thread;
+    // Started at creation, or on first use for a namespace made by a thread that went back out (see
+    // CreateHere); stopped on dispose.
+    private NamespaceThread? _thread;
+    private readonly Lock _threadLock = new();
     private readonly NamespaceHandle _handle;
     private readonly string? _mountPath;
     private readonly int _mountJournalId;
     private int _disposed;
 
-    private NetworkNamespace(NamespaceThread thread, NamespaceHandle handle, string? name, (string Path, int JournalId)? mount, bool isOwned, ulong? cookie)
+    private NetworkNamespace(NamespaceThread? thread, NamespaceHandle handle, string? name, (string Path, int JournalId)? mount, bool isOwned, ulong? cookie)
     {
         _thread = thread;
         _handle = handle;
@@ -54,19 +57,42 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     /// <summary>True when this object created the namespace (dispose removes it); false for opened ones.</summary>
     public bool IsOwned { get; }
 
-    /// <summary>Kernel thread id of the namespace thread.</summary>
-    public int ThreadId => _thread.Tid;
+    /// <summary>Kernel thread id of the namespace thread (started now if nothing has run inside yet).</summary>
+    public int ThreadId => Thread.Tid;
 
     /// <summary>
     /// A path other processes can use to enter the namespace while it lives, e.g.
     /// <c>nsenter --net=/proc/PID/task/TID/ns/net</c>.
     /// </summary>
-    public string ProcPath => string.Create(CultureInfo.InvariantCulture, $"/proc/{Environment.ProcessId}/task/{_thread.Tid}/ns/net");
+    public string ProcPath => string.Create(CultureInfo.InvariantCulture, $"/proc/{Environment.ProcessId}/task/{Thread.Tid}/ns/net");
 
     /// <summary>True when the calling thread is this namespace's thread.</summary>
-    public bool IsCurrentThread => _thread.IsCurrent;
+    public bool IsCurrentThread => Volatile.Read(ref _thread)?.IsCurrent == true;
 
     internal NamespaceHandle Handle => _handle;
+
+    // The namespace thread, entering the namespace now (setns on its fd) if it has not run yet.
+    private NamespaceThread Thread
+    {
+        get
+        {
+            if (Volatile.Read(ref _thread) is { } thread)
+            {
+                return thread;
+            }
+            lock (_threadLock)
+            {
+                if (_thread is null)
+                {
+                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                    var handle = _handle;
+                    var operation = $"entering {this} (setns)";
+                    (_thread, _) = NamespaceThread.Start(ThreadName(Name), () => CheckIo(LibC.setns(handle.Fd, CLONE_NEWNET), operation));
+                }
+                return _thread;
+            }
+        }
+    }
 
     /// <summary>
     /// Creates an anonymous network namespace with loopback up. Nothing appears in /run/netns; the
@@ -123,7 +149,10 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
         {
             return;
         }
-        _thread.Stop();
+        lock (_threadLock)
+        {
+            _thread?.Stop();
+        }
         CloseNetlink();
         CloseNetfilter();
         if (_mountPath is not null)
@@ -145,6 +174,72 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
         string.Create(CultureInfo.InvariantCulture, $"netns {(Name is null ? "(anonymous)" : "'" + Name + "'")} net:[{Inode}]");
 
     private static NetworkNamespace CreateCore(string? name) => BeginCreate(name, default).Complete();
+
+    // 1 when a thread may leave its namespace for a new one and come back (setns needs CAP_SYS_ADMIN
+    // over the namespace it returns to), -1 when not (rootless: the machine's namespace belongs to the
+    // initial user namespace), 0 before the first try.
+    private static int s_canReturn;
+
+    /// <summary>
+    /// Creates an anonymous namespace on the calling thread, as a C program would: unshare, prepare,
+    /// setns back to where the thread was. No thread is started or woken: the namespace thread starts
+    /// on first use. Null when the calling thread could not come back (then nothing was changed), and
+    /// the caller uses a namespace thread (<see cref="BeginCreate"/>) instead.
+    /// </summary>
+    internal static NetworkNamespace? TryCreateHere(NamespacePreparation preparation)
+    {
+        if (Volatile.Read(ref s_canReturn) < 0 || NamespaceThread.Current is not null)
+        {
+            // A namespace thread's body may not even for a moment run elsewhere.
+            return null;
+        }
+        using var transit = NamespaceThread.Transit();
+        using var home = OpenNamespaceFd("/proc/thread-self/ns/net", "opening /proc/thread-self/ns/net");
+        if (Volatile.Read(ref s_canReturn) == 0)
+        {
+            // Entering the namespace it is already in checks the same permission coming back needs.
+            Volatile.Write(ref s_canReturn, LibC.setns(home.Fd, CLONE_NEWNET) == 0 ? 1 : -1);
+            if (s_canReturn < 0)
+            {
+                return null;
+            }
+        }
+        CheckIo(LibC.unshare(CLONE_NEWNET), "creating a network namespace (unshare CLONE_NEWNET)");
+        NamespaceHandle? handle = null;
+        (NetlinkSocketHandle Handle, uint PortId)? netlink = null;
+        ulong? cookie;
+        try
+        {
+            handle = OpenNamespaceFd("/proc/thread-self/ns/net", "opening /proc/thread-self/ns/net");
+            cookie = SetLoopbackUpAndReadCookie();
+            netlink = preparation.ApplyHere();
+        }
+        catch
+        {
+            netlink?.Handle.Dispose();
+            handle?.Dispose();
+            ReturnHome(home);
+            throw;
+        }
+        ReturnHome(home);
+        var ns = new NetworkNamespace(thread: null, handle, name: null, mount: null, isOwned: true, cookie);
+        if (netlink is { } socket)
+        {
+            ns.AdoptNetlink(Isolated.Net.Netlink.RouteNetlinkSocket.Adopt(socket.Handle, socket.PortId, ns));
+        }
+        return ns;
+
+        static void ReturnHome(NamespaceHandle home)
+        {
+            if (LibC.setns(home.Fd, CLONE_NEWNET) != 0)
+            {
+                // Checked above, so this cannot happen short of a kernel change; never leave a caller's
+                // thread in a namespace it did not ask for without saying so.
+                Volatile.Write(ref s_canReturn, -1);
+                Environment.FailFast("Isolated.Net could not return a thread to its network namespace after creating one: " + ErrorFromLastErrno("setns").Message);
+            }
+        }
+    }
 
     /// <summary>
     /// Starts creating a namespace and returns without waiting, so a topology's namespaces are entered

@@ -15,13 +15,17 @@ internal static class TopologyFactory
     // The hub's key among the namespaces: not a valid host name, so it cannot collide with one.
     private const string HubKey = "/hub";
 
-    // Starts every namespace, then waits for each; if any fails, the others are still waited for and
+    // Makes every namespace: on the calling thread, one after the other, as a C program would, where
+    // that thread can come back to its own namespace (root); else (rootless) each on a namespace thread
+    // of its own, all at once, then waits for each. If any fails, the others are still waited for and
     // released, and the first failure is thrown.
     private static Dictionary<string, NetworkNamespace> CreateNamespaces(TopologyPlan plan, bool needsHub, NamespacePool? pool)
     {
         var pending = new List<(string Key, NetworkNamespace.PendingNamespace Pending)>(plan.Hosts.Count + 1);
         var created = new Dictionary<string, NetworkNamespace>(StringComparer.Ordinal);
         Exception? failure = null;
+        // One transit for the whole loop: a concurrent leak scan never sees this thread between namespaces.
+        using var transit = NamespaceThread.Transit();
         try
         {
             foreach (var planned in plan.Hosts)
@@ -37,6 +41,11 @@ internal static class TopologyFactory
                     }
                     continue;
                 }
+                if (NetworkNamespace.TryCreateHere(NamespacePreparation.Host(planned.IsRouter)) is { } here)
+                {
+                    created.Add(planned.Name, here);
+                    continue;
+                }
                 pending.Add((planned.Name, NetworkNamespace.BeginCreate(null, NamespacePreparation.Host(planned.IsRouter))));
             }
             if (needsHub)
@@ -44,6 +53,10 @@ internal static class TopologyFactory
                 if (pool?.TryTake() is { } pooled)
                 {
                     created.Add(HubKey, pooled);
+                }
+                else if (NetworkNamespace.TryCreateHere(new NamespacePreparation(false, false, OpenNetlink: true)) is { } here)
+                {
+                    created.Add(HubKey, here);
                 }
                 else
                 {
@@ -84,9 +97,8 @@ internal static class TopologyFactory
         try
         {
             Step("namespaces");
-            // Every namespace at once: each is entered by its own thread (parked ahead of need, see
-            // ThreadReserve), which also prepares it (sysctls, the rtnetlink socket), so the kernel's
-            // namespace setup, the bulk of the build, runs on every core.
+            // Each namespace is prepared (sysctls, the rtnetlink socket) as it is made; its thread starts
+            // on first use (see NetworkNamespace.TryCreateHere).
             bool needsHub = plan.Segments.Any(s => s.Kind == SegmentKind.Switch);
             var namespaces = CreateNamespaces(plan, needsHub, pool);
             foreach (var planned in plan.Hosts)

@@ -72,7 +72,7 @@ public sealed class NamespacePoolTests
         WaitFull(pool);
         var held = pool.ReadyInodes().Select(inode => $"net:[{inode}]").ToList();
         Assert.Equal(3, held.Count);
-        // Each is held by a thread of this process (the kernel's view, not the pool's).
+        // Each is held by this process, by an fd or a thread (the kernel's view, not the pool's).
         Assert.Subset(ForeignNamespacesOfThisProcess(), held.ToHashSet());
         pool.Dispose();
         Assert.Throws<ObjectDisposedException>(() => pool.Take());
@@ -121,16 +121,18 @@ public sealed class NamespacePoolTests
         Assert.True(pool.Available == pool.Size, $"the pool made {pool.Available} of {pool.Size} namespaces in 30 s; last failure: {pool.LastFailure}");
     }
 
-    // The network namespaces this process's threads are in, other than the process's own.
+    // The network namespaces this process holds, by a thread inside or an open fd, other than its own.
     private static HashSet<string> ForeignNamespacesOfThisProcess()
     {
         var own = new FileInfo("/proc/self/ns/net").LinkTarget;
         var found = new HashSet<string>();
-        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        var links = Directory.GetDirectories("/proc/self/task").Select(task => Path.Combine(task, "ns", "net"))
+            .Concat(Directory.GetFiles("/proc/self/fd"));
+        foreach (var link in links)
         {
             try
             {
-                if (new FileInfo(Path.Combine(task, "ns", "net")).LinkTarget is { } target && target != own)
+                if (new FileInfo(link).LinkTarget is { } target && target.StartsWith("net:[", StringComparison.Ordinal) && target != own)
                 {
                     found.Add(target);
                 }
