@@ -175,6 +175,16 @@ if (sustainedOnly is null && !impairedOnly && !publishedOnly)
         }
     }
     Run("(d) 100-host switched LAN", 1, counts.Lan100, () => lan100.Build().Dispose());
+    Samples lan20Pooled;
+    using (var lanPool = new NamespacePool(21))
+    {
+        var fromPool = lan20.UsePool(lanPool);
+        Settle();
+        WaitFull(lanPool);
+        Console.Error.WriteLine($"running (d'') 20-host LAN from a warm pool (1 warm-up, {counts.Lan20} measured)…");
+        lan20Pooled = Samples.Measure("(d'') 20-host switched LAN, warm NamespacePool(21)", 1, counts.Lan20, () => fromPool.Build().Dispose(), before: () => WaitFull(lanPool));
+        rows.Add((lan20Pooled, "20 hosts and the hub from the pool; each namespace used once"));
+    }
 
     var plain = Run("(e) plain [Fact]/[Test] body", counts.Warmup, counts.Cheap, AdapterOverhead.PlainTest);
     var netFact = Run("(e) [NetFact] invocation path", counts.Warmup, counts.Cheap, AdapterOverhead.NetFactPath, "Create + RunAsync + stray scan + Dispose");
@@ -196,6 +206,7 @@ if (sustainedOnly is null && !impairedOnly && !publishedOnly)
         Metric("pooled_ratio_vs_c_floor", pooled.Median / c.Median, "x");
     }
     Metric("lan20_ms", lan20Samples.Median, "ms");
+    Metric("lan20_pooled_ms", lan20Pooled.Median, "ms");
     if (lan20Floor is { } lf)
     {
         Metric("lan20_c_floor_ms", lf.Median, "ms");
