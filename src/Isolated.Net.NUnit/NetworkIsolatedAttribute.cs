@@ -66,8 +66,8 @@ public class NetworkIsolatedAttribute : NUnitAttribute, IWrapTestMethod, IWrapSe
 
     /// <summary>
     /// Called by NUnit while it builds the test: Ignores it with the privilege requirement as the reason
-    /// when the process lacks the privileges, and marks it not runnable when the host is empty or the
-    /// fixture has no topology.
+    /// when the process lacks the privileges, and marks it not runnable when the host is empty, the
+    /// fixture has no topology, or the attribute is on a class or assembly under NUnit before 4.5.
     /// </summary>
     /// <param name="test">The test, fixture or assembly the attribute is on.</param>
     public void ApplyToTest(Test test)
@@ -75,6 +75,12 @@ public class NetworkIsolatedAttribute : NUnitAttribute, IWrapTestMethod, IWrapSe
         ArgumentNullException.ThrowIfNull(test);
         if (test.RunState == RunState.NotRunnable)
         {
+            return;
+        }
+        if (test is TestSuite && ClassLevelProblem(RunningNUnitVersion) is { } problem)
+        {
+            // Before 4.5, NUnit would run every test of the class outside any namespace, silently.
+            test.MakeInvalid(problem);
             return;
         }
         if (Host is not null)
@@ -108,6 +114,19 @@ public class NetworkIsolatedAttribute : NUnitAttribute, IWrapTestMethod, IWrapSe
         t_wrappedMethod = (this, command.Test);
         return new NamespaceTestCommand(command, this, aroundSetUp: false);
     }
+
+    // The NUnit this process runs (its file version: the assembly version may omit the minor).
+    internal static Version RunningNUnitVersion { get; } =
+        typeof(TestAttribute).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyFileVersionAttribute), false)
+            is [System.Reflection.AssemblyFileVersionAttribute { Version: var file }, ..] && Version.TryParse(file, out var version)
+            ? version
+            : typeof(TestAttribute).Assembly.GetName().Version ?? new Version(0, 0);
+
+    // Why the attribute cannot apply to a whole class or assembly under this NUnit, or null when it can.
+    internal static string? ClassLevelProblem(Version nunit) =>
+        nunit < new Version(4, 5)
+            ? $"[NetworkIsolated] on a class or assembly needs NUnit 4.5 or later, which applies it to each test; this run uses NUnit {nunit.ToString(3)}, which would run the tests outside any namespace. Update the NUnit package, or put the attribute on each test method."
+            : null;
 
     // Called when any of our commands starts executing: building is over by then, so a pending pair
     // (a class-level attribute NUnit used only around the method) must not match a later build.

@@ -17,6 +17,30 @@ public class ApplyToTestTests
         Assert.That(fixture.Properties.Get(PropertyNames.SkipReason), Does.Contain("ApplyToTestTests does not derive from TopologyFixture"));
     }
 
+    [TestCase("4.3.2", true)]
+    [TestCase("4.4.0", true)]
+    [TestCase("4.5.0", false)]
+    [TestCase("5.0.0", false)]
+    public void On_a_class_before_NUnit_4_5_the_attribute_refuses_rather_than_run_tests_outside(string version, bool refused)
+    {
+        var problem = NetworkIsolatedAttribute.ClassLevelProblem(Version.Parse(version));
+        Assert.That(problem is not null, Is.EqualTo(refused));
+        if (refused)
+        {
+            Assert.That(problem, Does.Contain("needs NUnit 4.5 or later").And.Contain("NUnit " + version));
+        }
+    }
+
+    [Test]
+    public void The_running_NUnit_takes_the_attribute_on_a_class()
+    {
+        // This project runs NUnit 4.6+ or 5: a class-level attribute is applied, not refused.
+        Assert.That(NetworkIsolatedAttribute.RunningNUnitVersion, Is.GreaterThanOrEqualTo(new Version(4, 5)));
+        var fixture = new TestFixture(new TypeWrapper(typeof(ApplyToTestTests)));
+        new NetworkIsolatedAttribute().ApplyToTest(fixture);
+        Assert.That(fixture.RunState, Is.Not.EqualTo(RunState.NotRunnable));
+    }
+
     [TestCase("")]
     [TestCase("  ")]
     public void An_empty_host_name_makes_the_test_not_runnable(string host)
