@@ -77,7 +77,7 @@ public class NetworkIsolatedAttribute : NUnitAttribute, IWrapTestMethod, IWrapSe
         {
             return;
         }
-        if (test is TestSuite && ClassLevelProblem(RunningNUnitVersion) is { } problem)
+        if (test is TestFixture or TestAssembly && ClassLevelProblem(RunningNUnitVersion) is { } problem)
         {
             // Before 4.5, NUnit would run every test of the class outside any namespace, silently.
             test.MakeInvalid(problem);

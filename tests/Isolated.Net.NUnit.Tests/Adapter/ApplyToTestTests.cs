@@ -41,6 +41,16 @@ public class ApplyToTestTests
         Assert.That(fixture.RunState, Is.Not.EqualTo(RunState.NotRunnable));
     }
 
+    [Test]
+    public void A_parameterized_method_is_never_taken_for_a_class()
+    {
+        // NUnit applies a method's attribute to its parameterized suite too; that must not count as class level.
+        var method = new MethodWrapper(typeof(ApplyToTestTests), nameof(An_empty_host_name_makes_the_test_not_runnable));
+        var suite = new ParameterizedMethodSuite(method);
+        new NetworkIsolatedAttribute().ApplyToTest(suite);
+        Assert.That(suite.RunState, Is.Not.EqualTo(RunState.NotRunnable));
+    }
+
     [TestCase("")]
     [TestCase("  ")]
     public void An_empty_host_name_makes_the_test_not_runnable(string host)
