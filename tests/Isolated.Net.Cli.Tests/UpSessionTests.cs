@@ -58,7 +58,7 @@ public sealed class UpSessionTests
         }
     }
 
-    [PrivilegedFact(Tools = "setpriv", NotRootless = "not available rootless: setpriv cannot become uid 65534 inside isolated-net exec's user namespace")]
+    [PrivilegedFact(Tools = "setpriv", NotRootless = "setpriv cannot become uid 65534 inside isolated-net exec's user namespace, which maps only the caller")]
     public void Up_unprivileged_says_so_in_one_line_and_creates_nothing()
     {
         // A copy uid 65534 can read (the checkout may be under a directory it cannot enter).
