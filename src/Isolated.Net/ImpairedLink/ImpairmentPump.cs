@@ -307,27 +307,8 @@ internal sealed unsafe partial class ImpairmentPump
         }
     }
 
-    private void Kick()
-    {
-        bool added = false;
-        try
-        {
-            _kick.DangerousAddRef(ref added);
-            ulong one = 1;
-            _ = LibC.write(_kick.Fd, &one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // The partner has stopped.
-        }
-        finally
-        {
-            if (added)
-            {
-                _kick.DangerousRelease();
-            }
-        }
-    }
+    // The partner has stopped when its kick is closed: then this does nothing.
+    private void Kick() => _kick.Signal();
 
     private void DrainKick()
     {

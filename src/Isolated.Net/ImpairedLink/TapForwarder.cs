@@ -265,28 +265,7 @@ internal sealed unsafe class TapForwarder : NamespaceThread.IFailable
         }
     }
 
-    private void SignalStop()
-    {
-        bool added = false;
-        try
-        {
-            _stopEvent.DangerousAddRef(ref added);
-            ulong one = 1;
-            // An eventfd write only fails when the counter would overflow, which one write never does.
-            _ = LibC.write(_stopEvent.Fd, &one, sizeof(ulong));
-        }
-        catch (ObjectDisposedException)
-        {
-            // Nothing to wake.
-        }
-        finally
-        {
-            if (added)
-            {
-                _stopEvent.DangerousRelease();
-            }
-        }
-    }
+    private void SignalStop() => _stopEvent.Signal();
 
     // Thread names show in /proc/self/task/*/comm, which keeps 15 bytes.
     private static string ThreadName(ImpairedDirection direction) => "impair " + direction.From + ">" + direction.To;
