@@ -175,10 +175,11 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
 
     private static NetworkNamespace CreateCore(string? name) => BeginCreate(name, default).Complete();
 
-    // 1 when a thread may leave its namespace for a new one and come back (setns needs CAP_SYS_ADMIN
-    // over the namespace it returns to), -1 when not (rootless: the machine's namespace belongs to the
-    // initial user namespace), 0 before the first try.
-    private static int s_canReturn;
+    // Per namespace a thread would come back to (nsfs device and inode): whether it can (setns needs
+    // CAP_SYS_ADMIN over that namespace's user namespace). The answer belongs to the namespace, not the
+    // process: rootless, the machine's namespace (the initial user namespace's) refuses, while one of our
+    // own, where a stray thread may sit, accepts. A thread that cannot unshare fails before leaving.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Device, ulong Inode), bool> s_canReturnTo = new();
 
     /// <summary>
     /// Creates an anonymous namespace on the calling thread, as a C program would: unshare, prepare,
@@ -188,21 +189,23 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
     /// </summary>
     internal static NetworkNamespace? TryCreateHere(NamespacePreparation preparation)
     {
-        if (Volatile.Read(ref s_canReturn) < 0 || NamespaceThread.Current is not null)
+        if (NamespaceThread.Current is not null)
         {
             // A namespace thread's body may not even for a moment run elsewhere.
             return null;
         }
         using var transit = NamespaceThread.Transit();
         using var home = OpenNamespaceFd("/proc/thread-self/ns/net", "opening /proc/thread-self/ns/net");
-        if (Volatile.Read(ref s_canReturn) == 0)
+        var identity = FileIdentity(home.Fd, "reading the namespace inode (fstat)");
+        if (!s_canReturnTo.TryGetValue(identity, out bool canReturn))
         {
             // Entering the namespace it is already in checks the same permission coming back needs.
-            Volatile.Write(ref s_canReturn, LibC.setns(home.Fd, CLONE_NEWNET) == 0 ? 1 : -1);
-            if (s_canReturn < 0)
-            {
-                return null;
-            }
+            canReturn = LibC.setns(home.Fd, CLONE_NEWNET) == 0;
+            s_canReturnTo[identity] = canReturn;
+        }
+        if (!canReturn)
+        {
+            return null;
         }
         CheckIo(LibC.unshare(CLONE_NEWNET), "creating a network namespace (unshare CLONE_NEWNET)");
         NamespaceHandle? handle = null;
@@ -233,9 +236,8 @@ public sealed partial class NetworkNamespace : IAsyncDisposable, IDisposable
         {
             if (LibC.setns(home.Fd, CLONE_NEWNET) != 0)
             {
-                // Checked above, so this cannot happen short of a kernel change; never leave a caller's
-                // thread in a namespace it did not ask for without saying so.
-                Volatile.Write(ref s_canReturn, -1);
+                // Checked for this very namespace above, so this cannot happen short of a kernel change;
+                // never leave a caller's thread in a namespace it did not ask for without saying so.
                 Environment.FailFast("Isolated.Net could not return a thread to its network namespace after creating one: " + ErrorFromLastErrno("setns").Message);
             }
         }
